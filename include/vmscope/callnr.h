@@ -1,0 +1,58 @@
+/*
+ * VM call numbers. The numbering is part of the ABI: never renumber, only
+ * append. A call the VM does not implement yet is answered with ENOSYS.
+ */
+#ifndef VMSCOPE_CALLNR_H
+#define VMSCOPE_CALLNR_H
+
+#define VM_RQ_BASE 0xC00
+
+/* Calls a process makes for itself. */
+#define VM_MMAP (VM_RQ_BASE + 1)
+#define VM_MUNMAP (VM_RQ_BASE + 2)
+#define VM_BRK (VM_RQ_BASE + 3)
+#define VM_REMAP (VM_RQ_BASE + 4)
+#define VM_SHM_UNMAP (VM_RQ_BASE + 5)
+#define VM_YIELDBLOCKGETBLOCK (VM_RQ_BASE + 6)
+#define VM_FORGETBLOCK (VM_RQ_BASE + 7)
+#define VM_FORGETBLOCKS (VM_RQ_BASE + 8)
+
+/* Calls from the kernel / process manager about processes. */
+#define VM_SPAWN (VM_RQ_BASE + 16) /* new, empty address space */
+#define VM_EXIT (VM_RQ_BASE + 17)
+#define VM_FORK (VM_RQ_BASE + 18)
+#define VM_EXEC (VM_RQ_BASE + 19)
+#define VM_PAGEFAULT (VM_RQ_BASE + 20)
+
+/* Introspection. */
+#define VM_QUERY (VM_RQ_BASE + 32) /* one statistic, see VMQ_* */
+#define VM_SANITY (VM_RQ_BASE + 33) /* run the consistency check */
+#define VM_INFO (VM_RQ_BASE + 34) /* the debug call */
+
+#define VM_RQ_LAST (VM_RQ_BASE + 48)
+
+/* VM_SPAWN flags. */
+#define VM_SPAWN_PRIV 0x1 /* a system process: may use privileged calls */
+
+/*
+ * VM_QUERY subcalls. Machine-wide ones ignore the endpoint. VMQ_REGION
+ * returns region number `index` of the process in address order:
+ * val[0] start, val[1] length, val[2] VM_PROT_*, val[3] VR_* flags,
+ * val[4] mem type id, val[5] resident pages; ESRCH past the last region.
+ */
+enum vm_query {
+	VMQ_FREE = 1, /* free pages */
+	VMQ_TOTAL, /* pages in the page pool */
+	VMQ_LARGEST, /* largest run of free pages */
+	VMQ_CACHED, /* pages held by the cache */
+	VMQ_RESIDENT, /* pages the process has present */
+	VMQ_SHARED, /* of those, shared through shared memory */
+	VMQ_COW, /* of those, shared copy-on-write */
+	VMQ_VIRTUAL, /* pages mapped */
+	VMQ_REGIONS, /* number of regions */
+	VMQ_MINFLT, /* page faults resolved */
+	VMQ_BRK, /* current break */
+	VMQ_REGION, /* one region, see above */
+};
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * Endpoints and the fixed-size message every VM call travels in.
+ *
+ * An endpoint names a process slot together with a generation that grows
+ * each time the slot is reused, so that a message naming a process that has
+ * exited (a stale endpoint) is told apart from one naming the slot's new
+ * owner, as MINIX's _ENDPOINT() does.
+ */
+#ifndef VMSCOPE_IPC_H
+#define VMSCOPE_IPC_H
+
+#include <vmscope/types.h>
+
+#define VM_NR_PROCS 1024 /* process slots on every machine */
+#define VM_ENDPOINT_GEN_SHIFT 10
+#define VM_ENDPOINT(gen, slot) \
+	((endpoint_t)(((uint32_t)(gen) << VM_ENDPOINT_GEN_SHIFT) | (uint32_t)(slot)))
+#define VM_ENDPOINT_SLOT(ep) ((int)((uint32_t)(ep) & (VM_NR_PROCS - 1)))
+#define VM_ENDPOINT_GEN(ep) ((int)((uint32_t)(ep) >> VM_ENDPOINT_GEN_SHIFT))
+#define VM_MAX_GEN ((1 << (31 - VM_ENDPOINT_GEN_SHIFT)) - 1)
+
+/* Endpoints that are not process slots. */
+#define KERNEL ((endpoint_t)-2) /* the machine's kernel (and process manager) */
+#define VM_PROC_NR ((endpoint_t)-3) /* VM itself */
+#define NONE ((endpoint_t)-4) /* nobody */
+
+#define VM_PROC_NAME_LEN 16
+#define VM_MSG_SIZE 64
+
+/* Page-fault error code bits, as the i386 pushes them. */
+#define VM_PF_PROT 0x1 /* the page was present: a protection fault */
+#define VM_PF_WRITE 0x2 /* the access was a write */
+#define VM_PF_USER 0x4 /* the access came from user mode */
+
+typedef struct {
+	endpoint_t m_source; /* sender, filled in by the machine */
+	int32_t m_type; /* call number in a request, result in a reply */
+	union {
+		uint8_t raw[VM_MSG_SIZE - 8];
+		struct { /* VM_MMAP */
+			vir_bytes addr; /* hint or fixed address; result in reply */
+			vir_bytes len;
+			int32_t prot; /* VM_PROT_* */
+			int32_t flags; /* VM_MAP_* */
+			phys_bytes phys; /* with VM_MAP_PHYS */
+		} m_mmap;
+		struct { /* VM_MUNMAP, VM_SHM_UNMAP */
+			vir_bytes addr;
+			vir_bytes len;
+		} m_munmap;
+		struct { /* VM_BRK */
+			vir_bytes addr; /* new break; current break in reply */
+		} m_brk;
+		struct { /* VM_SPAWN */
+			endpoint_t ep;
+			uint32_t flags; /* VM_SPAWN_* */
+			char name[VM_PROC_NAME_LEN];
+		} m_spawn;
+		struct { /* VM_EXIT */
+			endpoint_t ep;
+		} m_exit;
+		struct { /* VM_FORK */
+			endpoint_t parent;
+			endpoint_t child;
+			char name[VM_PROC_NAME_LEN];
+		} m_fork;
+		struct { /* VM_PAGEFAULT (from KERNEL) */
+			endpoint_t ep;
+			vir_bytes addr;
+			uint32_t err; /* VM_PF_* */
+		} m_pagefault;
+		struct { /* VM_QUERY (from KERNEL) */
+			int32_t what; /* VMQ_* */
+			endpoint_t ep;
+			uint32_t index;
+			uint32_t val[8]; /* results */
+		} m_query;
+		struct { /* VM_SANITY (from KERNEL) */
+			uint32_t findings; /* result */
+		} m_sanity;
+	};
+} message;
+
+_Static_assert(sizeof(message) == VM_MSG_SIZE, "message must be VM_MSG_SIZE bytes");
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * The hosted machine: a simulated i386 PC inside a Linux process.
+ * Physical memory is one host mapping; processes are entries in a process
+ * table; every load and store of a process goes through the software MMU
+ * (mmu.c), which walks the page tables VM wrote into that memory.
+ */
+#ifndef HOSTED_MACHINE_H
+#define HOSTED_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vmscope/ipc.h>
+#include <vmscope/kernel.h>
+
+#define HOSTED_DEFAULT_MEM (64u << 20)
+#define HOSTED_MAX_MEM (1024u << 20) /* all of it under the kernel's 1 GB map */
+#define HOSTED_KERN_VADDR 0xC0000000u
+#define HOSTED_USER_LO 0x00400000u
+#define HOSTED_USER_HI HOSTED_KERN_VADDR
+#define HOSTED_BRK_BASE 0x10000000u
+#define HOSTED_TLB_SIZE 64
+
+enum hosted_pf { HPF_NONE, HPF_PENDING, HPF_CLEARED };
+
+struct hosted_tlb {
+	bool valid;
+	bool writable;
+	bool dirty; /* D is already set in the PTE */
+	uint32_t vpn;
+	uint32_t pfn;
+};
+
+struct hosted_proc {
+	bool inuse;
+	bool priv;
+	uint32_t gen; /* generation of the slot's last endpoint */
+	endpoint_t ep;
+	char name[VM_PROC_NAME_LEN];
+	phys_bytes cr3; /* page directory, as VM set it */
+	enum hosted_pf pf;
+	int sig; /* pending signal from VM (0: none) */
+	struct hosted_tlb tlb[HOSTED_TLB_SIZE];
+};
+
+struct hosted_machine {
+	uint8_t *phys; /* physical memory */
+	uint32_t mem_bytes;
+	struct hosted_proc proc[VM_NR_PROCS];
+	uint64_t tlb_flushes;
+	uint64_t faults_delivered;
+};
+
+extern struct hosted_machine hm;
+
+/* Boot a machine with mem_bytes of memory (a multiple of 4 MB, 4 MB to
+ * 1 GB) and VM on it. Returns 0 or an errno (EINVAL: bad size; ENOMEM: the
+ * host could not give the memory, or VM could not boot). */
+int hosted_boot(uint32_t mem_bytes);
+
+/* Stop the machine and free its memory. */
+void hosted_halt(void);
+
+/* The process table entry for ep, or NULL if ep is not alive. */
+struct hosted_proc *hosted_proc(endpoint_t ep);
+
+/* Create a process (VM gets VM_SPAWN). 0 or an errno. */
+int hosted_spawn(const char *name, bool priv, endpoint_t *ep);
+
+/* The process exits (VM gets VM_EXIT). 0 or an errno. */
+int hosted_exit(endpoint_t ep);
+
+/* Deliver m to VM; the reply replaces it. Returns the reply's m_type. */
+int hosted_call(message *m);
+
+/* p loads or stores len bytes at va through the MMU, faults going to VM.
+ * 0, EFAULT (refused: SIGSEGV), ENOMEM (VM had no memory: SIGBUS), or EIO
+ * (VM broke the fault protocol; printed). */
+int mmu_access(struct hosted_proc *p, vir_bytes va, void *buf, size_t len, bool write);
+
+/* The kernel's own access to a process's memory: no faults delivered;
+ * EFAULT if a page is not present or not allowed (CR0.WP is on). */
+int mmu_kaccess(struct hosted_proc *p, vir_bytes va, void *buf, size_t len, bool write);
+
+/* Physical address of va in p, as the page tables say (EFAULT if none). */
+int mmu_translate(struct hosted_proc *p, vir_bytes va, phys_bytes *pa);
+
+/* Forget p's cached translations. */
+void mmu_flush(struct hosted_proc *p);
+
+#endif

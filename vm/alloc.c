@@ -1,0 +1,329 @@
+/*
+ * Physical page allocator.
+ *
+ * Free memory is kept as maximal runs of free frames. Each run is tagged at
+ * both ends (its length at its first frame, its first frame at its last),
+ * so freeing a frame finds and merges its free neighbours in O(1). Runs are
+ * kept in lists by size class (floor(log2(length))) with a bit per
+ * non-empty class, so a single page is taken in O(1) from the smallest run
+ * there is, which leaves long runs intact for contiguous requests. Frames
+ * are always taken from the low end of a run: the side the search scans
+ * from, so that successive allocations stay together. A histogram of run
+ * lengths keeps the largest free run known without scanning.
+ *
+ * The metadata (five words and a bit per frame) lives in physical memory
+ * VM takes for itself at boot, so VM's own memory is accounted for.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "util.h"
+
+#define NIL 0xFFFFFFFFu
+#define NBUCKETS 32
+#define LOWER16MB_FRAMES ((16u << 20) >> VM_PAGE_SHIFT)
+
+static struct {
+	uint32_t nframes; /* frames of the machine */
+	uint32_t npool; /* frames handed out or free */
+	uint32_t nfree;
+	uint32_t largest;
+	uint32_t *run_len; /* at a run's first frame: its length; else 0 */
+	uint32_t *run_first; /* at a run's last frame: its first frame */
+	uint32_t *next; /* size-class list links, at a run's first frame */
+	uint32_t *prev;
+	uint32_t *nruns; /* number of runs of each length, [0..nframes] */
+	uint32_t *freemap; /* one bit per frame, set when free */
+	uint32_t bucket[NBUCKETS];
+	uint32_t nonempty; /* bit b set when bucket b has a run */
+	phys_bytes self_base;
+	uint32_t self_pages;
+	phys_shrinker_fn shrinker;
+} pm;
+
+static unsigned bucket_of(uint32_t len)
+{
+	return 31u - (unsigned)__builtin_clz(len);
+}
+
+bool phys_frame_free(uint32_t f)
+{
+	return f < pm.nframes && (pm.freemap[f / 32] >> (f % 32)) & 1;
+}
+
+static void freemap_set(uint32_t first, uint32_t n, bool free)
+{
+	for (uint32_t f = first; f < first + n; f++) {
+		if (free)
+			pm.freemap[f / 32] |= 1u << (f % 32);
+		else
+			pm.freemap[f / 32] &= ~(1u << (f % 32));
+	}
+}
+
+static void run_insert(uint32_t first, uint32_t len)
+{
+	unsigned b = bucket_of(len);
+
+	pm.run_len[first] = len;
+	pm.run_first[first + len - 1] = first;
+	pm.prev[first] = NIL;
+	pm.next[first] = pm.bucket[b];
+	if (pm.bucket[b] != NIL)
+		pm.prev[pm.bucket[b]] = first;
+	pm.bucket[b] = first;
+	pm.nonempty |= 1u << b;
+	pm.nruns[len]++;
+	if (len > pm.largest)
+		pm.largest = len;
+}
+
+static void run_remove(uint32_t first)
+{
+	uint32_t len = pm.run_len[first];
+	unsigned b = bucket_of(len);
+
+	if (pm.prev[first] != NIL)
+		pm.next[pm.prev[first]] = pm.next[first];
+	else
+		pm.bucket[b] = pm.next[first];
+	if (pm.next[first] != NIL)
+		pm.prev[pm.next[first]] = pm.prev[first];
+	if (pm.bucket[b] == NIL)
+		pm.nonempty &= ~(1u << b);
+	pm.run_len[first] = 0;
+	pm.nruns[len]--;
+	while (pm.largest > 0 && pm.nruns[pm.largest] == 0)
+		pm.largest--;
+}
+
+/* First frame of a free run of at least n frames that ends at or below
+ * limit (a frame number), or NIL. */
+static uint32_t find_run(uint32_t n, uint32_t limit)
+{
+	unsigned b0 = bucket_of(n);
+	uint32_t mask = pm.nonempty & ~((1u << b0) - 1);
+
+	while (mask != 0) {
+		unsigned b = (unsigned)__builtin_ctz(mask);
+		mask &= mask - 1;
+		for (uint32_t r = pm.bucket[b]; r != NIL; r = pm.next[r]) {
+			/* Above the request's own class any run fits. */
+			if (pm.run_len[r] >= n && r + n <= limit)
+				return r;
+		}
+	}
+	return NIL;
+}
+
+phys_bytes alloc_mem(uint32_t pages, uint32_t flags)
+{
+	uint32_t limit = (flags & PAF_LOWER16MB) ? LOWER16MB_FRAMES : pm.nframes;
+	uint32_t r;
+
+	if (pages == 0 || pages > pm.nframes)
+		return NO_MEM;
+	while ((r = find_run(pages, limit)) == NIL) {
+		if (pm.shrinker == NULL || pm.shrinker(pages) == 0)
+			return NO_MEM;
+	}
+	uint32_t len = pm.run_len[r];
+	run_remove(r);
+	if (len > pages)
+		run_insert(r + pages, len - pages);
+	freemap_set(r, pages, false);
+	pm.nfree -= pages;
+	phys_bytes base = (phys_bytes)r << VM_PAGE_SHIFT;
+	if (flags & PAF_CLEAR)
+		sys_memset(MEMSET_PHYS, NONE, base, 0, (size_t)pages << VM_PAGE_SHIFT);
+	return base;
+}
+
+void free_mem(phys_bytes base, uint32_t pages)
+{
+	uint32_t first = base >> VM_PAGE_SHIFT;
+
+	if ((base & VM_PAGE_MASK) || pages == 0 || first >= pm.nframes ||
+	    pages > pm.nframes - first)
+		panic("%s: bad range 0x%x, %u pages", __func__, base, pages);
+	for (uint32_t f = first; f < first + pages; f++)
+		if (phys_frame_free(f))
+			panic("%s: frame 0x%x freed twice (range 0x%x, %u pages)", __func__,
+			      f << VM_PAGE_SHIFT, base, pages);
+	freemap_set(first, pages, true);
+	pm.nfree += pages;
+
+	uint32_t len = pages;
+	if (first > 0 && phys_frame_free(first - 1)) {
+		uint32_t lf = pm.run_first[first - 1];
+		len += pm.run_len[lf];
+		run_remove(lf);
+		first = lf;
+	}
+	uint32_t right = (base >> VM_PAGE_SHIFT) + pages;
+	if (right < pm.nframes && phys_frame_free(right)) {
+		len += pm.run_len[right];
+		run_remove(right);
+	}
+	run_insert(first, len);
+}
+
+void phys_set_shrinker(phys_shrinker_fn fn)
+{
+	pm.shrinker = fn;
+}
+
+uint32_t phys_free_pages(void)
+{
+	return pm.nfree;
+}
+
+uint32_t phys_total_pages(void)
+{
+	return pm.npool;
+}
+
+uint32_t phys_largest_run(void)
+{
+	return pm.largest;
+}
+
+uint32_t phys_nframes(void)
+{
+	return pm.nframes;
+}
+
+void phys_self_range(phys_bytes *base, uint32_t *pages)
+{
+	*base = pm.self_base;
+	*pages = pm.self_pages;
+}
+
+static bool reserved(const struct kinfo *ki, uint32_t f)
+{
+	phys_bytes a = (phys_bytes)f << VM_PAGE_SHIFT;
+
+	for (uint32_t i = 0; i < ki->nr_reserved; i++)
+		if (a >= ki->reserved[i].base && a - ki->reserved[i].base < ki->reserved[i].len)
+			return true;
+	return false;
+}
+
+int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra)
+{
+	uint32_t n = ki->mem_bytes >> VM_PAGE_SHIFT;
+	size_t words = (size_t)n * 5 + 1 + (n + 31) / 32;
+	size_t bytes = words * sizeof(uint32_t) + extra_bytes;
+	uint32_t self = (uint32_t)((bytes + VM_PAGE_MASK) >> VM_PAGE_SHIFT);
+
+	memset(&pm, 0, sizeof(pm));
+	pm.nframes = n;
+
+	/* The metadata goes into the first stretch of pool frames long enough. */
+	uint32_t start = NIL, run = 0;
+	for (uint32_t f = 0; f < n && start == NIL; f++) {
+		run = reserved(ki, f) ? 0 : run + 1;
+		if (run == self)
+			start = f + 1 - self;
+	}
+	if (start == NIL)
+		return ENOMEM;
+	pm.self_base = (phys_bytes)start << VM_PAGE_SHIFT;
+	pm.self_pages = self;
+	uint32_t *w = sys_directmap(pm.self_base);
+	memset(w, 0, (size_t)self << VM_PAGE_SHIFT);
+	pm.run_len = w;
+	pm.run_first = w + n;
+	pm.next = w + 2 * (size_t)n;
+	pm.prev = w + 3 * (size_t)n;
+	pm.nruns = w + 4 * (size_t)n;
+	pm.freemap = w + 5 * (size_t)n + 1;
+	*extra = (char *)w + words * sizeof(uint32_t);
+	for (unsigned b = 0; b < NBUCKETS; b++)
+		pm.bucket[b] = NIL;
+
+	/* Every other pool frame is free, in maximal runs. */
+	uint32_t rs = NIL;
+	for (uint32_t f = 0; f <= n; f++) {
+		bool pool = f < n && !reserved(ki, f) && (f < start || f >= start + self);
+		if (pool && rs == NIL)
+			rs = f;
+		if (!pool && rs != NIL) {
+			freemap_set(rs, f - rs, true);
+			run_insert(rs, f - rs);
+			pm.nfree += f - rs;
+			rs = NIL;
+		}
+	}
+	pm.npool = pm.nfree;
+	return VM_OK;
+}
+
+uint32_t phys_sanitycheck(void (*cb)(uint32_t first, uint32_t count, void *arg), void *arg)
+{
+	uint32_t findings = 0, nfree = 0, nruns = 0, largest = 0;
+
+	for (unsigned b = 0; b < NBUCKETS; b++) {
+		if (((pm.nonempty >> b) & 1) != (pm.bucket[b] != NIL)) {
+			vm_printf("sanity: allocator: bucket %u non-empty bit wrong\n", b);
+			findings++;
+		}
+		uint32_t prev = NIL;
+		for (uint32_t r = pm.bucket[b]; r != NIL; prev = r, r = pm.next[r]) {
+			uint32_t len = pm.run_len[r];
+			if (r >= pm.nframes || len == 0 || len > pm.nframes - r || bucket_of(len) != b ||
+			    pm.prev[r] != prev) {
+				vm_printf("sanity: allocator: run at frame 0x%x (length %u) is corrupt "
+					  "in bucket %u\n",
+					  r, len, b);
+				return findings + 1; /* the list cannot be trusted further */
+			}
+			if (pm.run_first[r + len - 1] != r) {
+				vm_printf("sanity: allocator: run 0x%x+%u: end tag says 0x%x\n", r, len,
+					  pm.run_first[r + len - 1]);
+				findings++;
+			}
+			for (uint32_t f = r; f < r + len; f++)
+				if (!phys_frame_free(f)) {
+					vm_printf("sanity: allocator: frame 0x%x of free run 0x%x+%u "
+						  "is not marked free\n",
+						  f, r, len);
+					findings++;
+					break;
+				}
+			if ((r > 0 && phys_frame_free(r - 1)) ||
+			    (r + len < pm.nframes && phys_frame_free(r + len))) {
+				vm_printf("sanity: allocator: run 0x%x+%u has a free neighbour "
+					  "(not merged)\n",
+					  r, len);
+				findings++;
+			}
+			nfree += len;
+			nruns++;
+			if (len > largest)
+				largest = len;
+			if (cb)
+				cb(r, len, arg);
+		}
+	}
+	uint32_t bits = 0;
+	for (uint32_t i = 0; i < (pm.nframes + 31) / 32; i++)
+		bits += (uint32_t)__builtin_popcount(pm.freemap[i]);
+	if (nfree != pm.nfree || bits != pm.nfree) {
+		vm_printf("sanity: allocator: %u free frames counted, %u in runs, %u in bitmap\n",
+			  pm.nfree, nfree, bits);
+		findings++;
+	}
+	if (largest != pm.largest) {
+		vm_printf("sanity: allocator: largest run is %u, recorded %u\n", largest, pm.largest);
+		findings++;
+	}
+	uint32_t hist = 0;
+	for (uint32_t l = 1; l <= pm.nframes; l++)
+		hist += pm.nruns[l];
+	if (hist != nruns) {
+		vm_printf("sanity: allocator: %u runs, histogram says %u\n", nruns, hist);
+		findings++;
+	}
+	return findings;
+}

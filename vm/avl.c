@@ -1,0 +1,460 @@
+/*
+ * Intrusive AVL tree (see avl.h). Insert, remove and the lookups are
+ * iterative; only avl_check recurses, and it bounds its depth.
+ *
+ * balance is height(right) - height(left). Rotations update the balance
+ * factors with the general formulas, so they are right for any input
+ * balances, not only for the cases a particular caller produces.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "avl.h"
+
+/* An AVL tree of 2^32 nodes is less than 1.45 * 33 high; deeper means a broken tree. */
+#define AVL_MAXDEPTH 64
+
+void avl_init(struct avl_tree *t)
+{
+	t->root = NULL;
+	t->count = 0;
+}
+
+static inline int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static inline int min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+/* Make whatever pointed to old (parent's child link or the root) point to new. */
+static void replace_child(struct avl_tree *t, struct avl_node *parent, struct avl_node *old,
+			  struct avl_node *new)
+{
+	if (parent == NULL)
+		t->root = new;
+	else if (parent->left == old)
+		parent->left = new;
+	else
+		parent->right = new;
+}
+
+/* Rotate left around x (x->right rises); returns the new subtree root. */
+static struct avl_node *rotate_left(struct avl_tree *t, struct avl_node *x)
+{
+	struct avl_node *z = x->right;
+	struct avl_node *p = x->parent;
+	int xb = x->balance, zb = z->balance;
+
+	x->right = z->left;
+	if (z->left != NULL)
+		z->left->parent = x;
+	z->left = x;
+	x->parent = z;
+	z->parent = p;
+	replace_child(t, p, x, z);
+
+	xb = xb - 1 - max_int(zb, 0);
+	zb = zb - 1 + min_int(xb, 0);
+	x->balance = (int8_t)xb;
+	z->balance = (int8_t)zb;
+	return z;
+}
+
+/* Rotate right around x (x->left rises); returns the new subtree root. */
+static struct avl_node *rotate_right(struct avl_tree *t, struct avl_node *x)
+{
+	struct avl_node *z = x->left;
+	struct avl_node *p = x->parent;
+	int xb = x->balance, zb = z->balance;
+
+	x->left = z->right;
+	if (z->right != NULL)
+		z->right->parent = x;
+	z->right = x;
+	x->parent = z;
+	z->parent = p;
+	replace_child(t, p, x, z);
+
+	xb = xb + 1 - min_int(zb, 0);
+	zb = zb + 1 + max_int(xb, 0);
+	x->balance = (int8_t)xb;
+	z->balance = (int8_t)zb;
+	return z;
+}
+
+/* x has balance +2 or -2: rotate it back into shape; returns the new subtree root. */
+static struct avl_node *rebalance(struct avl_tree *t, struct avl_node *x)
+{
+	if (x->balance > 0) {
+		if (x->right->balance < 0)
+			rotate_right(t, x->right);
+		return rotate_left(t, x);
+	}
+	if (x->left->balance > 0)
+		rotate_left(t, x->left);
+	return rotate_right(t, x);
+}
+
+int avl_insert(struct avl_tree *t, struct avl_node *n)
+{
+	struct avl_node *parent = NULL, *child, *p;
+	struct avl_node **link = &t->root;
+
+	while (*link != NULL) {
+		parent = *link;
+		if (n->key < parent->key)
+			link = &parent->left;
+		else if (n->key > parent->key)
+			link = &parent->right;
+		else
+			return -1;
+	}
+	n->left = NULL;
+	n->right = NULL;
+	n->parent = parent;
+	n->balance = 0;
+	*link = n;
+	t->count++;
+
+	/* Retrace: the subtree rooted at child grew by one level. */
+	child = n;
+	for (p = parent; p != NULL; p = child->parent) {
+		if (child == p->left)
+			p->balance--;
+		else
+			p->balance++;
+		if (p->balance == 0)
+			break;
+		if (p->balance == 2 || p->balance == -2) {
+			/* The rotation restores the height p had before the insert. */
+			rebalance(t, p);
+			break;
+		}
+		child = p;
+	}
+	return 0;
+}
+
+void avl_remove(struct avl_tree *t, struct avl_node *n)
+{
+	struct avl_node *p;	/* lowest node whose subtree may have shrunk... */
+	bool left_side = false;	/* ...on this side */
+
+	if (n->left != NULL && n->right != NULL) {
+		/* Relink the successor s (which has no left child) into n's place. */
+		struct avl_node *s = n->right;
+
+		while (s->left != NULL)
+			s = s->left;
+		if (s == n->right) {
+			p = s;
+			left_side = false;
+		} else {
+			p = s->parent;
+			left_side = true;
+			p->left = s->right;
+			if (s->right != NULL)
+				s->right->parent = p;
+			s->right = n->right;
+			n->right->parent = s;
+		}
+		s->left = n->left;
+		n->left->parent = s;
+		s->parent = n->parent;
+		replace_child(t, n->parent, n, s);
+		s->balance = n->balance;
+	} else {
+		struct avl_node *child = n->left != NULL ? n->left : n->right;
+
+		p = n->parent;
+		if (child != NULL)
+			child->parent = p;
+		if (p == NULL) {
+			t->root = child;
+		} else if (p->left == n) {
+			p->left = child;
+			left_side = true;
+		} else {
+			p->right = child;
+			left_side = false;
+		}
+	}
+	t->count--;
+	n->left = NULL;
+	n->right = NULL;
+	n->parent = NULL;
+	n->balance = 0;
+
+	/* Retrace: p's subtree on left_side got one level lower. */
+	while (p != NULL) {
+		struct avl_node *q;
+
+		if (left_side)
+			p->balance++;
+		else
+			p->balance--;
+		if (p->balance == 1 || p->balance == -1)
+			break;	/* p's height did not change */
+		if (p->balance != 0) {
+			p = rebalance(t, p);
+			if (p->balance != 0)
+				break;	/* single rotation kept the height */
+		}
+		/* p's subtree is one level lower than before. */
+		q = p->parent;
+		if (q == NULL)
+			break;
+		left_side = q->left == p;
+		p = q;
+	}
+}
+
+struct avl_node *avl_lookup(const struct avl_tree *t, uint32_t key)
+{
+	struct avl_node *n = t->root;
+
+	while (n != NULL) {
+		if (key < n->key)
+			n = n->left;
+		else if (key > n->key)
+			n = n->right;
+		else
+			return n;
+	}
+	return NULL;
+}
+
+struct avl_node *avl_lookup_le(const struct avl_tree *t, uint32_t key)
+{
+	struct avl_node *n = t->root, *best = NULL;
+
+	while (n != NULL) {
+		if (key < n->key) {
+			n = n->left;
+		} else if (key > n->key) {
+			best = n;
+			n = n->right;
+		} else {
+			return n;
+		}
+	}
+	return best;
+}
+
+struct avl_node *avl_lookup_ge(const struct avl_tree *t, uint32_t key)
+{
+	struct avl_node *n = t->root, *best = NULL;
+
+	while (n != NULL) {
+		if (key < n->key) {
+			best = n;
+			n = n->left;
+		} else if (key > n->key) {
+			n = n->right;
+		} else {
+			return n;
+		}
+	}
+	return best;
+}
+
+struct avl_node *avl_first(const struct avl_tree *t)
+{
+	struct avl_node *n = t->root;
+
+	if (n == NULL)
+		return NULL;
+	while (n->left != NULL)
+		n = n->left;
+	return n;
+}
+
+struct avl_node *avl_last(const struct avl_tree *t)
+{
+	struct avl_node *n = t->root;
+
+	if (n == NULL)
+		return NULL;
+	while (n->right != NULL)
+		n = n->right;
+	return n;
+}
+
+struct avl_node *avl_next(const struct avl_node *n)
+{
+	const struct avl_node *p;
+
+	if (n->right != NULL) {
+		n = n->right;
+		while (n->left != NULL)
+			n = n->left;
+		return (struct avl_node *)n;
+	}
+	for (p = n->parent; p != NULL && n == p->right; p = p->parent)
+		n = p;
+	return (struct avl_node *)p;
+}
+
+struct avl_node *avl_prev(const struct avl_node *n)
+{
+	const struct avl_node *p;
+
+	if (n->left != NULL) {
+		n = n->left;
+		while (n->right != NULL)
+			n = n->right;
+		return (struct avl_node *)n;
+	}
+	for (p = n->parent; p != NULL && n == p->left; p = p->parent)
+		n = p;
+	return (struct avl_node *)p;
+}
+
+/*
+ * avl_check
+ */
+
+struct check {
+	char *why;
+	size_t whylen;
+	size_t pos;		/* characters written to why */
+	int errors;
+	size_t nodes;		/* nodes visited */
+	size_t limit;		/* stop descending after this many nodes (cycles) */
+	bool stopped;		/* the limit or the depth bound was hit */
+	const struct avl_node *prev;	/* in-order predecessor of the node being visited */
+};
+
+static void put_str(struct check *c, const char *s)
+{
+	if (c->whylen == 0)
+		return;
+	while (*s != '\0' && c->pos + 1 < c->whylen)
+		c->why[c->pos++] = *s++;
+	c->why[c->pos] = '\0';
+}
+
+static void put_hex(struct check *c, uint32_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[11];
+	int i;
+
+	buf[0] = '0';
+	buf[1] = 'x';
+	for (i = 0; i < 8; i++)
+		buf[2 + i] = digits[(v >> (28 - 4 * i)) & 0xf];
+	buf[10] = '\0';
+	put_str(c, buf);
+}
+
+/* size_t division is native on both i386 and x86_64: no libgcc helper needed. */
+static void put_udec(struct check *c, size_t v)
+{
+	char buf[24];
+	int i = (int)sizeof(buf) - 1;
+
+	buf[i] = '\0';
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put_str(c, buf + i);
+}
+
+static void put_sdec(struct check *c, int v)
+{
+	if (v < 0) {
+		put_str(c, "-");
+		put_udec(c, (size_t)0 - (size_t)v);
+	} else {
+		put_udec(c, (size_t)v);
+	}
+}
+
+/* Count a violation; returns true if it is the first (so the caller describes it). */
+static bool violation(struct check *c, const char *what)
+{
+	if (c->errors++ != 0)
+		return false;
+	c->pos = 0;
+	put_str(c, what);
+	return true;
+}
+
+/* Check the subtree at n (at depth, parent expected); returns its real height. */
+static int check_node(struct check *c, const struct avl_node *n, const struct avl_node *parent,
+		      int depth)
+{
+	int hl, hr, diff;
+
+	if (n == NULL)
+		return 0;
+	if (depth > AVL_MAXDEPTH || c->nodes >= c->limit) {
+		if (!c->stopped && violation(c, "too deep, or more nodes than count, at key "))
+			put_hex(c, n->key);
+		c->stopped = true;
+		return 0;
+	}
+	c->nodes++;
+	if (n->parent != parent && violation(c, "wrong parent link at key "))
+		put_hex(c, n->key);
+
+	hl = check_node(c, n->left, n, depth + 1);
+
+	if (c->prev != NULL && c->prev->key >= n->key && violation(c, "key order: ")) {
+		put_hex(c, c->prev->key);
+		put_str(c, " before ");
+		put_hex(c, n->key);
+	}
+	c->prev = n;
+
+	hr = check_node(c, n->right, n, depth + 1);
+
+	diff = hr - hl;
+	if (n->balance != diff && violation(c, "balance factor ")) {
+		put_sdec(c, n->balance);
+		put_str(c, " but height difference ");
+		put_sdec(c, diff);
+		put_str(c, " at key ");
+		put_hex(c, n->key);
+	}
+	if ((diff > 1 || diff < -1) && violation(c, "unbalanced: height difference ")) {
+		put_sdec(c, diff);
+		put_str(c, " at key ");
+		put_hex(c, n->key);
+	}
+	return 1 + max_int(hl, hr);
+}
+
+int avl_check(const struct avl_tree *t, char *why, size_t whylen)
+{
+	struct check c;
+
+	memset(&c, 0, sizeof(c));
+	c.why = why;
+	c.whylen = whylen;
+	c.limit = t->count;
+	if (whylen > 0)
+		why[0] = '\0';
+
+	if (t->root != NULL && t->root->parent != NULL && violation(&c, "root has a parent, key "))
+		put_hex(&c, t->root->key);
+	/* The root's parent was checked just above; pass what it has so it is not counted twice. */
+	check_node(&c, t->root, t->root != NULL ? t->root->parent : NULL, 0);
+	if (!c.stopped && c.nodes != t->count && violation(&c, "count ")) {
+		put_udec(&c, t->count);
+		put_str(&c, " but ");
+		put_udec(&c, c.nodes);
+		put_str(&c, " nodes");
+	}
+	if (c.errors == 0 && whylen > 0)
+		why[0] = '\0';
+	return c.errors;
+}

@@ -1,0 +1,57 @@
+/*
+ * Intrusive AVL tree keyed by a 32-bit unsigned key (a region's start
+ * address). The node lives inside the object it orders; the tree allocates
+ * nothing. Keys are unique.
+ */
+#ifndef VM_AVL_H
+#define VM_AVL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct avl_node {
+	struct avl_node *left;
+	struct avl_node *right;
+	struct avl_node *parent;
+	uint32_t key;
+	int8_t balance; /* height(right) - height(left): -1, 0 or 1 */
+};
+
+struct avl_tree {
+	struct avl_node *root;
+	size_t count;
+};
+
+/* Make t an empty tree. */
+void avl_init(struct avl_tree *t);
+
+/* Insert n, whose key is set. Returns 0, or -1 (t unchanged) if a node with
+ * the same key is already in t. */
+int avl_insert(struct avl_tree *t, struct avl_node *n);
+
+/* Remove n, which must be in t. */
+void avl_remove(struct avl_tree *t, struct avl_node *n);
+
+/* Node with exactly key, or NULL. */
+struct avl_node *avl_lookup(const struct avl_tree *t, uint32_t key);
+/* Node with the greatest key <= key, or NULL. */
+struct avl_node *avl_lookup_le(const struct avl_tree *t, uint32_t key);
+/* Node with the smallest key >= key, or NULL. */
+struct avl_node *avl_lookup_ge(const struct avl_tree *t, uint32_t key);
+
+/* In-order traversal: first/last node, successor/predecessor (NULL at the
+ * end). */
+struct avl_node *avl_first(const struct avl_tree *t);
+struct avl_node *avl_last(const struct avl_tree *t);
+struct avl_node *avl_next(const struct avl_node *n);
+struct avl_node *avl_prev(const struct avl_node *n);
+
+/* Check every invariant: strict key order, balance factors equal to the
+ * real height difference and within -1..1, parent links, count. Returns the
+ * number of violations found; describes the first in why (if whylen > 0). */
+int avl_check(const struct avl_tree *t, char *why, size_t whylen);
+
+#define avl_entry(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#endif

@@ -1,0 +1,29 @@
+/* VM's global state. */
+#ifndef VM_GLO_H
+#define VM_GLO_H
+
+#include <stdint.h>
+#include <vmscope/callnr.h>
+#include <vmscope/kernel.h>
+
+#include "vmproc.h"
+
+/* Counters kept as VM works (exported by the debug call). */
+struct vm_stats {
+	uint32_t pagetables; /* frames holding page directories and tables */
+	uint64_t calls[VM_RQ_LAST - VM_RQ_BASE + 1]; /* by call number */
+	uint64_t pf_zerofill; /* faults that mapped a fresh zeroed page */
+	uint64_t pf_cowcopy; /* copy-on-write faults that copied */
+	uint64_t pf_cowreuse; /* copy-on-write faults that kept the page */
+	uint64_t pf_refused; /* faults answered with a signal */
+	uint64_t pf_nomem; /* faults refused for lack of memory */
+	uint64_t spawns, forks, exits;
+	uint64_t bad_calls; /* rejected: unknown call, wrong caller */
+};
+
+extern struct kinfo vm_kinfo;
+extern struct vm_stats vm_stats;
+extern struct vmproc vmproc[VM_NR_PROCS];
+extern bool vm_sanity_enabled; /* run the check after every call */
+
+#endif

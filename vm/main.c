@@ -1,0 +1,112 @@
+/*
+ * VM's main loop: boot, and one dispatch table that says for each call who
+ * may make it and which handler serves it.
+ */
+#include <string.h>
+#include <vmscope/callnr.h>
+#include <vmscope/errno.h>
+#include <vmscope/kernel.h>
+
+#include "alloc.h"
+#include "glo.h"
+#include "pagetable.h"
+#include "proto.h"
+#include "slab.h"
+#include "util.h"
+#include "vm.h"
+
+struct kinfo vm_kinfo;
+struct vm_stats vm_stats;
+struct vmproc vmproc[VM_NR_PROCS];
+bool vm_sanity_enabled;
+
+/* Who may make a call. */
+enum caller_class {
+	CALLER_PROC, /* any live process, for itself */
+	CALLER_KERNEL, /* only the kernel / process manager */
+};
+
+struct vm_call {
+	const char *name;
+	int (*handler)(message *m);
+	enum caller_class who;
+};
+
+#define CALL(nr) [(nr) - VM_RQ_BASE]
+static const struct vm_call vm_calls[VM_RQ_LAST - VM_RQ_BASE + 1] = {
+	CALL(VM_MMAP) = { "mmap", do_mmap, CALLER_PROC },
+	CALL(VM_MUNMAP) = { "munmap", do_munmap, CALLER_PROC },
+	CALL(VM_BRK) = { "brk", do_brk, CALLER_PROC },
+	CALL(VM_SPAWN) = { "spawn", do_spawn, CALLER_KERNEL },
+	CALL(VM_EXIT) = { "exit", do_exit, CALLER_KERNEL },
+	CALL(VM_PAGEFAULT) = { "pagefault", do_pagefaults, CALLER_KERNEL },
+	CALL(VM_QUERY) = { "query", do_query, CALLER_KERNEL },
+	CALL(VM_SANITY) = { "sanity", do_sanity, CALLER_KERNEL },
+};
+
+int vm_isokendpt(endpoint_t ep, struct vmproc **vmp)
+{
+	if (ep < 0 || VM_ENDPOINT_GEN(ep) == 0)
+		return EINVAL;
+	struct vmproc *p = &vmproc[VM_ENDPOINT_SLOT(ep)];
+	if (!(p->vm_flags & VMF_INUSE) || p->vm_endpoint != ep)
+		return ESRCH;
+	*vmp = p;
+	return VM_OK;
+}
+
+int vm_init(void)
+{
+	memset(&vm_stats, 0, sizeof(vm_stats));
+	memset(vmproc, 0, sizeof(vmproc));
+	vm_sanity_enabled = false;
+	sys_getkinfo(&vm_kinfo);
+	if (vm_kinfo.mem_bytes == 0 || (vm_kinfo.mem_bytes & (I386_BIG_PAGE_SIZE - 1)) ||
+	    vm_kinfo.user_lo == 0 || vm_kinfo.user_lo >= vm_kinfo.user_hi)
+		panic("%s: bad machine: %u bytes, user space 0x%x-0x%x", __func__,
+		      vm_kinfo.mem_bytes, vm_kinfo.user_lo, vm_kinfo.user_hi);
+	void *map;
+	uint32_t nframes = vm_kinfo.mem_bytes >> VM_PAGE_SHIFT;
+	int r = phys_init(&vm_kinfo, sanity_map_bytes(nframes), &map);
+	if (r != VM_OK)
+		return r;
+	sanity_init(map, nframes);
+	slab_init();
+	pt_init();
+	return VM_OK;
+}
+
+void vm_set_sanity(bool every_call)
+{
+	vm_sanity_enabled = every_call;
+}
+
+bool vm_handle(message *m)
+{
+	int nr = m->m_type;
+	const struct vm_call *c = NULL;
+	int r;
+
+	if (nr >= VM_RQ_BASE && nr <= VM_RQ_LAST)
+		c = &vm_calls[nr - VM_RQ_BASE];
+	if (c == NULL || c->handler == NULL) {
+		vm_stats.bad_calls++;
+		r = ENOSYS;
+	} else if (c->who == CALLER_KERNEL && m->m_source != KERNEL) {
+		vm_stats.bad_calls++;
+		r = EPERM;
+	} else {
+		vm_stats.calls[nr - VM_RQ_BASE]++;
+		r = c->handler(m);
+	}
+	if (vm_sanity_enabled && nr != VM_SANITY) {
+		uint32_t findings = sanity_check();
+		if (findings)
+			panic("%s: %u consistency findings after %s from %d", __func__, findings,
+			      c && c->name ? c->name : "unknown call", m->m_source);
+	}
+	if (r == SUSPEND)
+		return false;
+	m->m_type = r;
+	return true;
+}

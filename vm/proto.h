@@ -1,0 +1,29 @@
+/* Call handlers, one file each as in MINIX's VM. Each returns VM_OK or an
+ * errno for the reply, or SUSPEND for no reply. */
+#ifndef VM_PROTO_H
+#define VM_PROTO_H
+
+#include <vmscope/ipc.h>
+
+#define SUSPEND (-998)
+
+int do_mmap(message *m); /* mmap.c */
+int do_munmap(message *m);
+int do_brk(message *m);
+int do_spawn(message *m); /* exit.c */
+int do_exit(message *m);
+int do_pagefaults(message *m); /* pagefaults.c */
+int do_query(message *m); /* query.c */
+int do_sanity(message *m); /* sanitycheck.c */
+
+/* Run every consistency check; returns the number of findings, each
+ * printed on the diagnostics console. */
+uint32_t sanity_check(void);
+
+/* Bytes sanity_check needs for its map of physical memory. */
+size_t sanity_map_bytes(uint32_t nframes);
+
+/* Give the sanity check its map (VM's own memory, from phys_init). */
+void sanity_init(void *map, uint32_t nframes);
+
+#endif

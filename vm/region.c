@@ -1,0 +1,498 @@
+/*
+ * Regions, the pages resident in them, and the frames behind those.
+ *
+ * A process's regions are an AVL tree keyed by start address. Its
+ * resident pages are not stored per region but in one sparse map per
+ * process (a radix tree keyed by virtual page number), so VM's memory grows
+ * with resident pages, not with region sizes, and trimming or splitting a
+ * region never moves or allocates page records: the pages of the part
+ * that becomes a new region just get a new parent. (MINIX keeps an array
+ * per region, which costs memory for every page of a large sparse region.)
+ *
+ * This file is generic: a region's behaviour comes from its mem type.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "glo.h"
+#include "memtype.h"
+#include "region.h"
+#include "slab.h"
+#include "util.h"
+
+#define REGION(n) avl_entry((n), struct vir_region, node)
+#define PAGES(len) ((len) >> VM_PAGE_SHIFT)
+
+struct vir_region *map_lookup(struct vmproc *vmp, vir_bytes addr)
+{
+	struct avl_node *n = avl_lookup_le(&vmp->vm_regions_avl, addr);
+	if (n == NULL)
+		return NULL;
+	struct vir_region *r = REGION(n);
+	return addr - r->vaddr < r->length ? r : NULL;
+}
+
+struct vir_region *map_lookup_above(struct vmproc *vmp, vir_bytes addr)
+{
+	struct vir_region *r = map_lookup(vmp, addr);
+	if (r)
+		return r;
+	struct avl_node *n = avl_lookup_ge(&vmp->vm_regions_avl, addr);
+	return n ? REGION(n) : NULL;
+}
+
+bool map_range_free(struct vmproc *vmp, vir_bytes v, vir_bytes len)
+{
+	if (len == 0 || v < vm_kinfo.user_lo || v > vm_kinfo.user_hi ||
+	    len > vm_kinfo.user_hi - v)
+		return false;
+	struct vir_region *r = map_lookup_above(vmp, v);
+	return r == NULL || r->vaddr >= v + len;
+}
+
+vir_bytes map_find_free(struct vmproc *vmp, vir_bytes minv, vir_bytes maxv, vir_bytes len)
+{
+	vir_bytes hi = maxv;
+	struct avl_node *n = maxv > 0 ? avl_lookup_le(&vmp->vm_regions_avl, maxv - 1) : NULL;
+
+	if (len == 0 || maxv < minv || maxv - minv < len)
+		return 0;
+	for (;;) {
+		vir_bytes lo = minv;
+		if (n) {
+			struct vir_region *r = REGION(n);
+			vir_bytes end = r->vaddr + r->length;
+			if (end > lo)
+				lo = end;
+		}
+		if (hi >= lo && hi - lo >= len)
+			return hi - len;
+		if (n == NULL)
+			return 0;
+		hi = REGION(n)->vaddr;
+		if (hi < minv || hi - minv < len)
+			return 0;
+		n = avl_prev(n);
+	}
+}
+
+struct phys_region *map_phys_at(struct vmproc *vmp, vir_bytes v)
+{
+	return radix_lookup(&vmp->vm_pages, v >> VM_PAGE_SHIFT);
+}
+
+struct phys_block *pb_new(phys_bytes phys)
+{
+	struct phys_block *pb;
+
+	if (SLABALLOC(pb) == NULL)
+		return NULL;
+	pb->phys = phys;
+	return pb;
+}
+
+struct phys_region *pb_reference(struct phys_block *pb, struct vir_region *r, vir_bytes v)
+{
+	struct phys_region *pr;
+
+	if (pb->refcount == UINT32_MAX)
+		return NULL;
+	if (SLABALLOC(pr) == NULL)
+		return NULL;
+	if (radix_insert(&r->parent->vm_pages, v >> VM_PAGE_SHIFT, pr) != VM_OK) {
+		SLABFREE(pr);
+		return NULL;
+	}
+	pr->ph = pb;
+	pr->parent = r;
+	pr->vaddr = v;
+	pr->next_ph_list = pb->firstregion;
+	pb->firstregion = pr;
+	pb->refcount++;
+	r->resident++;
+	return pr;
+}
+
+void pb_unreference(struct phys_region *pr)
+{
+	struct vir_region *r = pr->parent;
+	struct vmproc *vmp = r->parent;
+	struct phys_block *pb = pr->ph;
+	struct phys_region **pp;
+
+	if (radix_remove(&vmp->vm_pages, pr->vaddr >> VM_PAGE_SHIFT) != pr)
+		panic("%s: page 0x%x of %s is not in its page map", __func__, pr->vaddr,
+		      vmp->vm_name);
+	pt_writemap(&vmp->vm_pt, pr->vaddr, 0, VM_PAGE_SIZE, 0, WMF_OVERWRITE);
+	for (pp = &pb->firstregion; *pp != pr; pp = &(*pp)->next_ph_list)
+		if (*pp == NULL)
+			panic("%s: page 0x%x of %s is not on block 0x%x's list", __func__,
+			      pr->vaddr, vmp->vm_name, pb->phys);
+	*pp = pr->next_ph_list;
+	pb->refcount--;
+	r->resident--;
+	SLABFREE(pr);
+	if (pb->refcount == 0) {
+		r->memtype->ev_unreference(pb);
+		SLABFREE(pb);
+	}
+}
+
+void pb_move(struct phys_region *pr, struct phys_block *pb)
+{
+	struct phys_block *old = pr->ph;
+	struct phys_region **pp;
+
+	if (old->refcount < 2)
+		panic("%s: page 0x%x: block 0x%x has refcount %u", __func__, pr->vaddr, old->phys,
+		      old->refcount);
+	for (pp = &old->firstregion; *pp != pr; pp = &(*pp)->next_ph_list)
+		if (*pp == NULL)
+			panic("%s: page 0x%x is not on block 0x%x's list", __func__, pr->vaddr,
+			      old->phys);
+	*pp = pr->next_ph_list;
+	old->refcount--;
+	pr->ph = pb;
+	pr->next_ph_list = pb->firstregion;
+	pb->firstregion = pr;
+	pb->refcount++;
+}
+
+int map_ph_writept(struct vmproc *vmp, struct phys_region *pr)
+{
+	struct vir_region *r = pr->parent;
+	uint32_t flags = I386_VM_PRESENT | I386_VM_USER;
+
+	if (!(r->flags & VR_READABLE))
+		return VM_OK; /* PROT_NONE: every access faults */
+	if ((r->flags & VR_WRITABLE) && r->memtype->writable(pr))
+		flags |= I386_VM_WRITE;
+	return pt_writemap(&vmp->vm_pt, pr->vaddr, pr->ph->phys, VM_PAGE_SIZE, flags,
+			   WMF_OVERWRITE);
+}
+
+/* Unreference every resident page of vmp in [v, end). */
+static void unreference_range(struct vmproc *vmp, vir_bytes v, vir_bytes end)
+{
+	uint32_t key = v >> VM_PAGE_SHIFT;
+	uint32_t last = (end - 1) >> VM_PAGE_SHIFT;
+	struct phys_region *pr;
+
+	if (end <= v)
+		return;
+	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL && key <= last) {
+		pb_unreference(pr);
+		key++;
+	}
+}
+
+struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes len, uint32_t flags,
+				   const struct mem_type *memtype)
+{
+	struct vir_region *r;
+	struct pt_snapshot snap;
+
+	if (SLABALLOC(r) == NULL)
+		return NULL;
+	r->vaddr = v;
+	r->length = len;
+	r->parent = vmp;
+	r->memtype = memtype;
+	r->flags = flags;
+	r->node.key = v;
+	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
+		panic("%s: %s already has a region at 0x%x", __func__, vmp->vm_name, v);
+	vmp->vm_virtual += PAGES(len);
+	pt_snapshot(&vmp->vm_pt, v, len, &snap);
+	if (memtype->ev_new && memtype->ev_new(r) != VM_OK) {
+		unreference_range(vmp, r->vaddr, r->vaddr + r->length);
+		pt_free_new_empty(&vmp->vm_pt, &snap, v, len);
+		avl_remove(&vmp->vm_regions_avl, &r->node);
+		vmp->vm_virtual -= PAGES(len);
+		SLABFREE(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void region_delete(struct vmproc *vmp, struct vir_region *r)
+{
+	unreference_range(vmp, r->vaddr, r->vaddr + r->length);
+	if (r->resident != 0)
+		panic("%s: region 0x%x of %s still has %u pages", __func__, r->vaddr, vmp->vm_name,
+		      r->resident);
+	if (r->memtype->ev_delete)
+		r->memtype->ev_delete(r);
+	avl_remove(&vmp->vm_regions_avl, &r->node);
+	vmp->vm_virtual -= PAGES(r->length);
+	SLABFREE(r);
+}
+
+/* r keeps [newstart, end). */
+static void region_trim_head(struct vmproc *vmp, struct vir_region *r, vir_bytes newstart)
+{
+	unreference_range(vmp, r->vaddr, newstart);
+	avl_remove(&vmp->vm_regions_avl, &r->node);
+	vmp->vm_virtual -= PAGES(newstart - r->vaddr);
+	r->length -= newstart - r->vaddr;
+	r->vaddr = newstart;
+	r->node.key = newstart;
+	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
+		panic("%s: key 0x%x taken in %s", __func__, newstart, vmp->vm_name);
+}
+
+/* r keeps [start, newend). */
+static void region_trim_tail(struct vmproc *vmp, struct vir_region *r, vir_bytes newend)
+{
+	unreference_range(vmp, newend, r->vaddr + r->length);
+	vmp->vm_virtual -= PAGES(r->vaddr + r->length - newend);
+	r->length = newend - r->vaddr;
+}
+
+/* r loses [hole, hole_end) from its middle; r2 becomes [hole_end, end). */
+static void region_split(struct vmproc *vmp, struct vir_region *r, vir_bytes hole,
+			 vir_bytes hole_end, struct vir_region *r2)
+{
+	vir_bytes end = r->vaddr + r->length;
+	struct phys_region *pr;
+
+	unreference_range(vmp, hole, hole_end);
+	*r2 = *r;
+	memset(&r2->node, 0, sizeof(r2->node));
+	r2->vaddr = hole_end;
+	r2->length = end - hole_end;
+	r2->node.key = hole_end;
+	r2->resident = 0;
+	uint32_t key = hole_end >> VM_PAGE_SHIFT;
+	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL && key <= (end - 1) >> VM_PAGE_SHIFT) {
+		pr->parent = r2;
+		r->resident--;
+		r2->resident++;
+		key++;
+	}
+	r->length = hole - r->vaddr;
+	vmp->vm_virtual -= PAGES(hole_end - hole);
+	if (avl_insert(&vmp->vm_regions_avl, &r2->node) != 0)
+		panic("%s: key 0x%x taken in %s", __func__, hole_end, vmp->vm_name);
+	if (r->memtype->ev_split)
+		r->memtype->ev_split(vmp, r, r2);
+}
+
+int map_unmap_range(struct vmproc *vmp, vir_bytes start, vir_bytes len)
+{
+	vir_bytes end = start + len;
+	struct vir_region *r = map_lookup_above(vmp, start);
+	struct vir_region *spare = NULL;
+
+	/* Only a range strictly inside one region needs a new region (the
+	 * upper part of a split); get it first so that failure changes
+	 * nothing. */
+	if (r && r->vaddr < start && end < r->vaddr + r->length && SLABALLOC(spare) == NULL)
+		return ENOMEM;
+	while (r && r->vaddr < end) {
+		struct avl_node *next = avl_next(&r->node);
+		vir_bytes rend = r->vaddr + r->length;
+		if (start <= r->vaddr && end >= rend)
+			region_delete(vmp, r);
+		else if (start <= r->vaddr)
+			region_trim_head(vmp, r, end);
+		else if (end >= rend)
+			region_trim_tail(vmp, r, start);
+		else {
+			region_split(vmp, r, start, end, spare);
+			spare = NULL;
+			break;
+		}
+		r = next ? REGION(next) : NULL;
+	}
+	if (spare)
+		SLABFREE(spare);
+	return VM_OK;
+}
+
+int map_region_extend(struct vmproc *vmp, struct vir_region *r, vir_bytes newlen)
+{
+	if (r->memtype->ev_resize) {
+		int res = r->memtype->ev_resize(vmp, r, newlen);
+		if (res != VM_OK)
+			return res;
+	}
+	vmp->vm_virtual += PAGES(newlen - r->length);
+	r->length = newlen;
+	return VM_OK;
+}
+
+void map_free_proc(struct vmproc *vmp)
+{
+	struct avl_node *n;
+
+	while ((n = avl_first(&vmp->vm_regions_avl)) != NULL)
+		region_delete(vmp, REGION(n));
+	radix_done(&vmp->vm_pages);
+}
+
+enum pf_result map_pf(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, bool write)
+{
+	vir_bytes v = rounddown_page(addr);
+
+	if (!(r->flags & VR_READABLE) || (write && !(r->flags & VR_WRITABLE)))
+		return PF_SEGV;
+	enum pf_result res = r->memtype->ev_pagefault(vmp, r, map_phys_at(vmp, v), v, write);
+	if (res == PF_RESOLVED)
+		vmp->vm_minflt++;
+	return res;
+}
+
+int map_handle_memory(struct vmproc *vmp, struct vir_region *r, vir_bytes v, vir_bytes len,
+		      bool write)
+{
+	for (vir_bytes off = 0; off < len; off += VM_PAGE_SIZE) {
+		struct phys_region *pr = map_phys_at(vmp, v + off);
+		if (pr && (!write || r->memtype->writable(pr)))
+			continue;
+		if (r->memtype->ev_pagefault(vmp, r, pr, v + off, write) != PF_RESOLVED)
+			return ENOMEM;
+	}
+	return VM_OK;
+}
+
+struct vir_region *map_region_at(struct vmproc *vmp, uint32_t i)
+{
+	struct avl_node *n = avl_first(&vmp->vm_regions_avl);
+
+	while (n && i-- > 0)
+		n = avl_next(n);
+	return n ? REGION(n) : NULL;
+}
+
+struct pte_check {
+	struct vmproc *vmp;
+	uint32_t findings;
+};
+
+static void check_pte(vir_bytes v, uint32_t pte, void *arg)
+{
+	struct pte_check *c = arg;
+	struct phys_region *pr = map_phys_at(c->vmp, v);
+
+	if (!(pte & I386_VM_USER)) {
+		vm_printf("sanity: %s: PTE for 0x%08x (0x%08x) is not a user page\n",
+			  c->vmp->vm_name, v, pte);
+		c->findings++;
+	}
+	if (pr == NULL) {
+		vm_printf("sanity: %s: PTE maps 0x%08x -> 0x%08x but VM has no page there\n",
+			  c->vmp->vm_name, v, pte & I386_VM_ADDR_MASK);
+		c->findings++;
+	}
+}
+
+uint32_t map_sanitycheck(struct vmproc *vmp,
+			 void (*claim)(const struct phys_block *pb, void *arg), void *arg)
+{
+	const char *who = vmp->vm_name;
+	uint32_t findings = 0, virt = 0, resident = 0;
+	char why[128];
+	vir_bytes prev_end = 0;
+
+	if (avl_check(&vmp->vm_regions_avl, why, sizeof(why)) != 0) {
+		vm_printf("sanity: %s: region tree: %s\n", who, why);
+		/* Walking a broken tree is not safe, but the page map is
+		 * intact: claim the frames so they are not reported as leaks. */
+		uint32_t key = 0;
+		struct phys_region *pr;
+		while (claim && (pr = radix_next(&vmp->vm_pages, &key)) != NULL) {
+			if (pr->ph->firstregion == pr)
+				claim(pr->ph, arg);
+			key++;
+		}
+		return 1;
+	}
+	for (struct avl_node *n = avl_first(&vmp->vm_regions_avl); n; n = avl_next(n)) {
+		struct vir_region *r = REGION(n);
+		if (r->node.key != r->vaddr || r->parent != vmp || r->length == 0 ||
+		    ((r->vaddr | r->length) & VM_PAGE_MASK) || r->vaddr < vm_kinfo.user_lo ||
+		    r->length > vm_kinfo.user_hi - r->vaddr) {
+			vm_printf("sanity: %s: region 0x%x+0x%x (key 0x%x) is malformed or "
+				  "outside user space\n",
+				  who, r->vaddr, r->length, r->node.key);
+			findings++;
+		}
+		if (r->vaddr < prev_end) {
+			vm_printf("sanity: %s: region 0x%x+0x%x overlaps the one before "
+				  "(ending 0x%x)\n",
+				  who, r->vaddr, r->length, prev_end);
+			findings++;
+		}
+		prev_end = r->vaddr + r->length;
+		virt += PAGES(r->length);
+		resident += r->resident;
+	}
+	if (virt != vmp->vm_virtual || resident != vmp->vm_pages.count) {
+		vm_printf("sanity: %s: %u virtual / %u resident pages recorded, regions have "
+			  "%u / %u\n",
+			  who, vmp->vm_virtual, vmp->vm_pages.count, virt, resident);
+		findings++;
+	}
+
+	uint32_t key = 0;
+	struct phys_region *pr;
+	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL) {
+		vir_bytes v = key << VM_PAGE_SHIFT;
+		struct vir_region *r = map_lookup(vmp, v);
+		struct phys_block *pb = pr->ph;
+		if (pr->vaddr != v || r == NULL || pr->parent != r) {
+			vm_printf("sanity: %s: page 0x%08x: record says 0x%08x, region %p, "
+				  "found region %p\n",
+				  who, v, pr->vaddr, (void *)pr->parent, (void *)r);
+			findings++;
+			key++;
+			continue;
+		}
+		uint32_t refs = 0;
+		bool listed = false;
+		for (struct phys_region *q = pb->firstregion; q && refs <= pb->refcount;
+		     q = q->next_ph_list) {
+			refs++;
+			listed |= q == pr;
+			if (q->ph != pb) {
+				vm_printf("sanity: %s: block 0x%x lists a page of block 0x%x\n", who,
+					  pb->phys, q->ph ? q->ph->phys : 0);
+				findings++;
+			}
+		}
+		if (!listed || refs != pb->refcount) {
+			vm_printf("sanity: %s: page 0x%08x: block 0x%x has refcount %u, %u "
+				  "references%s\n",
+				  who, v, pb->phys, pb->refcount, refs,
+				  listed ? "" : ", and not this page");
+			findings++;
+		}
+		if (pb->firstregion == pr && claim)
+			claim(pb, arg);
+		uint32_t pte = pt_lookup(&vmp->vm_pt, v);
+		if (r->flags & VR_READABLE) {
+			bool may_write = (r->flags & VR_WRITABLE) && r->memtype->writable(pr);
+			if (!(pte & I386_VM_PRESENT) || (pte & I386_VM_ADDR_MASK) != pb->phys ||
+			    ((pte & I386_VM_WRITE) && !may_write)) {
+				vm_printf("sanity: %s: page 0x%08x: PTE 0x%08x, VM has frame 0x%x "
+					  "(%s)\n",
+					  who, v, pte, pb->phys,
+					  may_write ? "writable" : "read-only");
+				findings++;
+			}
+		} else if (pte & I386_VM_PRESENT) {
+			vm_printf("sanity: %s: page 0x%08x of a PROT_NONE region is mapped "
+				  "(PTE 0x%08x)\n",
+				  who, v, pte);
+			findings++;
+		}
+		if (r->memtype->ev_sanitycheck)
+			findings += r->memtype->ev_sanitycheck(pr);
+		key++;
+	}
+
+	struct pte_check c = { vmp, 0 };
+	pt_walk(&vmp->vm_pt, check_pte, &c);
+	return findings + c.findings + pt_sanitycheck(&vmp->vm_pt, who);
+}

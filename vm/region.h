@@ -1,0 +1,132 @@
+/*
+ * Regions: what a process has mapped (struct vir_region, in an AVL tree
+ * keyed by start address), the pages that are resident in them
+ * (struct phys_region, one per resident page, found through the process's
+ * sparse page map) and the frames behind those (struct phys_block,
+ * refcounted, knowing every phys_region that references it).
+ */
+#ifndef VM_REGION_H
+#define VM_REGION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vmscope/errno.h>
+#include <vmscope/types.h>
+
+#include "avl.h"
+#include "vmproc.h"
+
+struct mem_type;
+struct vir_region;
+
+/* A frame and everyone that maps it. */
+struct phys_block {
+	phys_bytes phys;
+	uint32_t refcount; /* phys_regions on the list below */
+	struct phys_region *firstregion; /* list through next_ph_list */
+};
+
+/* One resident page of a region. */
+struct phys_region {
+	struct phys_block *ph;
+	struct vir_region *parent;
+	vir_bytes vaddr; /* the page's address in parent's process */
+	struct phys_region *next_ph_list; /* next reference to ph */
+};
+
+/* Region flags. The protection bits equal VM_PROT_*. */
+#define VR_READABLE 0x001
+#define VR_WRITABLE 0x002
+#define VR_EXEC 0x004
+#define VR_SHARED 0x010 /* stays shared across fork */
+#define VR_UNINITIALIZED 0x020 /* fresh pages are not cleared */
+#define VR_LOWER16MB 0x040 /* frames below 16 MB */
+#define VR_CONTIG 0x080 /* physically contiguous */
+#define VR_PREALLOC 0x100 /* every page allocated at creation */
+#define VR_HEAP 0x200 /* made by brk */
+#define VR_PROTMASK (VR_READABLE | VR_WRITABLE | VR_EXEC)
+
+struct vir_region {
+	struct avl_node node; /* key: vaddr */
+	vir_bytes vaddr;
+	vir_bytes length;
+	struct vmproc *parent;
+	const struct mem_type *memtype;
+	uint32_t flags; /* VR_* */
+	uint32_t resident; /* pages present */
+};
+
+/* Region of vmp containing addr, or NULL. */
+struct vir_region *map_lookup(struct vmproc *vmp, vir_bytes addr);
+
+/* First region of vmp ending above addr, or NULL. */
+struct vir_region *map_lookup_above(struct vmproc *vmp, vir_bytes addr);
+
+/* Start of the highest free range of len bytes within [minv, maxv) (VM
+ * places mappings top-down), or 0 if there is none. */
+vir_bytes map_find_free(struct vmproc *vmp, vir_bytes minv, vir_bytes maxv, vir_bytes len);
+
+/* Whether [v, v + len) is free in vmp and inside user space. */
+bool map_range_free(struct vmproc *vmp, vir_bytes v, vir_bytes len);
+
+/* New region [v, v + len) of memtype with flags; v must be free. Calls the
+ * type's ev_new (which may allocate, e.g. prealloc). Returns the region or
+ * NULL (ENOMEM; nothing changed). */
+struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes len, uint32_t flags,
+				   const struct mem_type *memtype);
+
+/* Unmap [start, start + len) whatever regions and holes it covers:
+ * whole regions are freed, partly covered ones trimmed or split. Returns
+ * VM_OK or ENOMEM (before anything changed). */
+int map_unmap_range(struct vmproc *vmp, vir_bytes start, vir_bytes len);
+
+/* Grow region r at its end to newlen (the range must be free). */
+int map_region_extend(struct vmproc *vmp, struct vir_region *r, vir_bytes newlen);
+
+/* Free every region of vmp. */
+void map_free_proc(struct vmproc *vmp);
+
+enum pf_result {
+	PF_RESOLVED, /* mapped: retry the access */
+	PF_SEGV, /* the access is not allowed: SIGSEGV */
+	PF_NOMEM, /* allowed, but no memory to back it */
+};
+
+/* Resolve a fault at addr in r (write: a store). */
+enum pf_result map_pf(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, bool write);
+
+/* Make every page of [v, v + len) in r resident (prealloc), VM_OK or
+ * ENOMEM. */
+int map_handle_memory(struct vmproc *vmp, struct vir_region *r, vir_bytes v, vir_bytes len,
+		      bool write);
+
+/* The phys_region of vmp at page address v, or NULL. */
+struct phys_region *map_phys_at(struct vmproc *vmp, vir_bytes v);
+
+/* Add a reference to pb: a new phys_region of r at page address v, entered
+ * in the process's page map. Returns it, or NULL (ENOMEM; unchanged). */
+struct phys_region *pb_reference(struct phys_block *pb, struct vir_region *r, vir_bytes v);
+
+/* Drop pr: remove it from its process's page map and pb's list, unmap it,
+ * and let its mem type free the frame when it was the last reference. */
+void pb_unreference(struct phys_region *pr);
+
+/* Move pr from its block to pb (copy-on-write). pr's old block keeps its
+ * other references; it must have had more than one. */
+void pb_move(struct phys_region *pr, struct phys_block *pb);
+
+/* New phys_block for frame phys, no references yet (NULL on ENOMEM). */
+struct phys_block *pb_new(phys_bytes phys);
+
+/* Write the PTE for pr as its region and mem type want it. VM_OK/ENOMEM. */
+int map_ph_writept(struct vmproc *vmp, struct phys_region *pr);
+
+/* Findings in vmp's regions, pages and page tables (printed). Calls claim
+ * once for each phys_block whose first reference is in vmp. */
+uint32_t map_sanitycheck(struct vmproc *vmp,
+			 void (*claim)(const struct phys_block *pb, void *arg), void *arg);
+
+/* The i-th region of vmp in address order, or NULL. */
+struct vir_region *map_region_at(struct vmproc *vmp, uint32_t i);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * VM's entry points: the only part of vm/ a machine (kernel-stubs/) calls.
+ */
+#ifndef VM_VM_H
+#define VM_VM_H
+
+#include <stdbool.h>
+#include <vmscope/ipc.h>
+
+/* Boot VM on the machine described by sys_getkinfo(): set up the physical
+ * allocator, the slab and the process table. Also resets every bit of VM's
+ * state, so a machine may boot VM again. Returns VM_OK or an errno. */
+int vm_init(void);
+
+/* Handle one message. Returns true when *m now holds the reply, false when
+ * the call gets no reply (a page fault: VM answers it through sys_vmctl or
+ * sys_kill, as MINIX's VM does). */
+bool vm_handle(message *m);
+
+/* Run the full consistency check after every call (a finding panics). */
+void vm_set_sanity(bool every_call);
+
+#endif
