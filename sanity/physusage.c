@@ -53,6 +53,11 @@ void pu_claim(struct physusage *pu, uint32_t frame, uint32_t count, enum pu_owne
 	}
 }
 
+enum pu_owner pu_owner_at(const struct physusage *pu, uint32_t frame)
+{
+	return frame < pu->nframes ? (enum pu_owner)pu->map[frame] : PU_NONE;
+}
+
 uint32_t pu_end(struct physusage *pu)
 {
 	uint32_t f = 0;

@@ -60,6 +60,9 @@ void pu_begin(struct physusage *pu, uint8_t *map, uint32_t nframes,
 void pu_claim(struct physusage *pu, uint32_t frame, uint32_t count, enum pu_owner owner,
 	      const char *who, uint32_t where);
 
+/* Who has claimed frame so far (PU_NONE: nobody, or beyond memory). */
+enum pu_owner pu_owner_at(const struct physusage *pu, uint32_t frame);
+
 /* Report unclaimed frames as leaks, total per owner; returns the number of
  * findings of the whole check. */
 uint32_t pu_end(struct physusage *pu);

@@ -17,7 +17,7 @@ struct vm_stats {
 	uint64_t pf_cowreuse; /* copy-on-write faults that kept the page */
 	uint64_t pf_refused; /* faults answered with a signal */
 	uint64_t pf_nomem; /* faults refused for lack of memory */
-	uint64_t spawns, forks, exits;
+	uint64_t spawns, forks, execs, exits;
 	uint64_t bad_calls; /* rejected: unknown call, wrong caller */
 };
 

@@ -38,7 +38,11 @@ static const struct vm_call vm_calls[VM_RQ_LAST - VM_RQ_BASE + 1] = {
 	CALL(VM_MUNMAP) = { "munmap", do_munmap, CALLER_PROC },
 	CALL(VM_BRK) = { "brk", do_brk, CALLER_PROC },
 	CALL(VM_SPAWN) = { "spawn", do_spawn, CALLER_KERNEL },
+	CALL(VM_REMAP) = { "remap", do_remap, CALLER_KERNEL },
+	CALL(VM_SHM_UNMAP) = { "shmunmap", do_shared_unmap, CALLER_PROC },
 	CALL(VM_EXIT) = { "exit", do_exit, CALLER_KERNEL },
+	CALL(VM_FORK) = { "fork", do_fork, CALLER_KERNEL },
+	CALL(VM_EXEC) = { "exec", do_exec, CALLER_KERNEL },
 	CALL(VM_PAGEFAULT) = { "pagefault", do_pagefaults, CALLER_KERNEL },
 	CALL(VM_QUERY) = { "query", do_query, CALLER_KERNEL },
 	CALL(VM_SANITY) = { "sanity", do_sanity, CALLER_KERNEL },
@@ -99,6 +103,7 @@ bool vm_handle(message *m)
 		vm_stats.calls[nr - VM_RQ_BASE]++;
 		r = c->handler(m);
 	}
+	pt_flush_pending();
 	if (vm_sanity_enabled && nr != VM_SANITY) {
 		uint32_t findings = sanity_check();
 		if (findings)

@@ -21,14 +21,25 @@ static int anon_new(struct vir_region *r)
 	return map_handle_memory(r->parent, r, r->vaddr, r->length, false);
 }
 
-static void anon_unreference(struct phys_block *pb)
-{
-	free_mem(pb->phys, 1);
-}
-
+/* Private pages are writable when nobody else references them; pages of
+ * shared regions are shared on purpose and always writable. */
 static bool anon_writable(const struct phys_region *pr)
 {
-	return pr->ph->refcount == 1;
+	return pr->ph->refcount == 1 || (pr->parent->flags & VR_SHARED);
+}
+
+/*
+ * Fork. Private pages become copy-on-write: the child references the same
+ * blocks and both sides lose write access. Shared regions stay shared; so
+ * that a page neither side has touched yet is shared too, the parent's
+ * region is made fully resident first.
+ */
+static int anon_copy(struct vir_region *src, struct vir_region *dst)
+{
+	if ((src->flags & VR_SHARED) &&
+	    map_handle_memory(src->parent, src, src->vaddr, src->length, false) != VM_OK)
+		return ENOMEM;
+	return map_copy_refs(src, dst);
 }
 
 static uint32_t frame_flags(const struct vir_region *r)
@@ -76,10 +87,10 @@ static enum pf_result anon_pagefault(struct vmproc *vmp, struct vir_region *r,
 {
 	if (pr == NULL)
 		return anon_newpage(vmp, r, v, NULL);
-	if (write && pr->ph->refcount > 1)
+	if (write && !anon_writable(pr))
 		return anon_newpage(vmp, r, v, pr);
-	if (write)
-		vm_stats.pf_cowreuse++;
+	if (write && !(r->flags & VR_SHARED))
+		vm_stats.pf_cowreuse++; /* copy-on-write, but nobody else has it now */
 	return map_ph_writept(vmp, pr) == VM_OK ? PF_RESOLVED : PF_NOMEM;
 }
 
@@ -87,7 +98,7 @@ const struct mem_type mem_type_anon = {
 	.name = "anonymous",
 	.id = MT_ANON,
 	.ev_new = anon_new,
-	.ev_unreference = anon_unreference,
+	.ev_copy = anon_copy,
 	.ev_pagefault = anon_pagefault,
 	.writable = anon_writable,
 };

@@ -26,8 +26,10 @@ struct mem_type {
 	int (*ev_new)(struct vir_region *r);
 	/* The region is going away (its pages are already unreferenced). */
 	void (*ev_delete)(struct vir_region *r);
-	/* pr's block lost its last reference: free its frame (or not). */
-	void (*ev_unreference)(struct phys_block *pb);
+	/* Fork: dst is a page-less clone of src in the child; give it the
+	 * child's view of src's pages. VM_OK or ENOMEM (the caller then
+	 * deletes the child). */
+	int (*ev_copy)(struct vir_region *src, struct vir_region *dst);
 	/* Resolve a fault at page address v of r (pr: the page, or NULL). */
 	enum pf_result (*ev_pagefault)(struct vmproc *vmp, struct vir_region *r,
 				       struct phys_region *pr, vir_bytes v, bool write);
@@ -41,6 +43,17 @@ struct mem_type {
 	uint32_t (*ev_sanitycheck)(const struct phys_region *pr);
 };
 
+/* For types whose pages are all resident from the start: a fault on a
+ * missing page is SIGSEGV, on a present one a mapping to rewrite. */
+enum pf_result mt_pagefault_resident(struct vmproc *vmp, struct vir_region *r,
+				     struct phys_region *pr, vir_bytes v, bool write);
+
+/* For types that are never copy-on-write (shared only on purpose). */
+bool mt_writable_always(const struct phys_region *pr);
+
 extern const struct mem_type mem_type_anon;
+extern const struct mem_type mem_type_anon_contig;
+extern const struct mem_type mem_type_directphys;
+extern const struct mem_type mem_type_shared;
 
 #endif

@@ -16,6 +16,18 @@
 #include "region.h"
 #include "util.h"
 
+/* Whether [p, p + len) lies inside one device range of the machine. */
+static bool device_range(phys_bytes p, vir_bytes len)
+{
+	for (uint32_t i = 0; i < vm_kinfo.nr_reserved; i++) {
+		const struct kinfo_range *k = &vm_kinfo.reserved[i];
+		if (k->owner == KRES_DEVICE && p >= k->base && p - k->base <= k->len &&
+		    len <= k->len - (p - k->base))
+			return true;
+	}
+	return false;
+}
+
 /* Round len up to pages; false if it is zero or wraps. */
 static bool page_len(vir_bytes len, vir_bytes *out)
 {
@@ -43,10 +55,20 @@ int do_mmap(message *m)
 		return EINVAL;
 	if ((flags & VM_MAP_PHYS) && !(vmp->vm_flags & VMF_PRIV))
 		return EPERM;
-	if (flags & (VM_MAP_PHYS | VM_MAP_CONTIG))
-		return ENOSYS; /* direct-physical and contiguous types: not yet */
-
+	const struct mem_type *type = &mem_type_anon;
+	phys_bytes phys = 0;
 	uint32_t vrflags = (uint32_t)prot & VR_PROTMASK;
+	if (flags & VM_MAP_PHYS) {
+		/* Device memory only: frames the pool never hands out. */
+		phys = m->m_mmap.phys;
+		if ((phys & VM_PAGE_MASK) || (flags & VM_MAP_CONTIG) || !device_range(phys, len))
+			return EINVAL;
+		type = &mem_type_directphys;
+		vrflags |= VR_SHARED; /* a device is shared by whoever maps it */
+	} else if (flags & VM_MAP_CONTIG) {
+		type = &mem_type_anon_contig;
+		vrflags |= VR_CONTIG;
+	}
 	if (flags & VM_MAP_SHARED)
 		vrflags |= VR_SHARED;
 	if (flags & VM_MAP_PREALLOC)
@@ -71,7 +93,7 @@ int do_mmap(message *m)
 	} else if ((v = map_find_free(vmp, vm_kinfo.user_lo, vm_kinfo.user_hi, len)) == 0) {
 		return ENOMEM;
 	}
-	if (map_page_region(vmp, v, len, vrflags, &mem_type_anon) == NULL)
+	if (map_page_region(vmp, v, len, vrflags, type, phys) == NULL)
 		return ENOMEM;
 	m->m_mmap.addr = v;
 	return VM_OK;
@@ -123,8 +145,8 @@ int do_brk(message *m)
 			if ((r = map_region_extend(vmp, r0, new_end - r0->vaddr)) != VM_OK)
 				return r;
 		} else if (map_page_region(vmp, old_end, new_end - old_end,
-					   VR_READABLE | VR_WRITABLE | VR_HEAP,
-					   &mem_type_anon) == NULL) {
+					   VR_READABLE | VR_WRITABLE | VR_HEAP, &mem_type_anon,
+					   0) == NULL) {
 			return ENOMEM;
 		}
 	} else if (new_end < old_end) {
@@ -133,5 +155,67 @@ int do_brk(message *m)
 	}
 	vmp->vm_brk = want;
 	m->m_brk.addr = want;
+	return VM_OK;
+}
+
+/*
+ * remap: map the whole region of src containing src_addr into dst as
+ * shared memory. The source region becomes shared itself (a private
+ * region's pages are made resident and private first: a page still
+ * copy-on-write with a fork relative gets its own copy), so both sides
+ * see each other's writes from then on. The new region references every
+ * page and never needs the source again.
+ */
+int do_remap(message *m)
+{
+	struct vmproc *svmp, *dvmp;
+	struct vir_region *src, *dst;
+	int r;
+
+	if ((r = vm_isokendpt(m->m_remap.src, &svmp)) != VM_OK ||
+	    (r = vm_isokendpt(m->m_remap.dst, &dvmp)) != VM_OK)
+		return r;
+	if (m->m_remap.flags & ~VM_REMAP_RO)
+		return EINVAL;
+	if ((src = map_lookup(svmp, m->m_remap.src_addr)) == NULL)
+		return EINVAL;
+	if (src->memtype != &mem_type_anon && src->memtype != &mem_type_anon_contig &&
+	    src->memtype != &mem_type_directphys && src->memtype != &mem_type_shared)
+		return EINVAL;
+	if (map_handle_memory(svmp, src, src->vaddr, src->length, !(src->flags & VR_SHARED)) !=
+	    VM_OK)
+		return ENOMEM;
+	src->flags |= VR_SHARED;
+
+	vir_bytes len = src->length, v = m->m_remap.dst_addr;
+	if (v == 0 || (v & VM_PAGE_MASK) || !map_range_free(dvmp, v, len))
+		v = map_find_free(dvmp, vm_kinfo.user_lo, vm_kinfo.user_hi, len);
+	if (v == 0)
+		return ENOMEM;
+	uint32_t flags = (src->flags & VR_PROTMASK) | VR_SHARED;
+	if (m->m_remap.flags & VM_REMAP_RO)
+		flags &= ~(uint32_t)VR_WRITABLE;
+	if ((dst = map_page_region(dvmp, v, len, flags, &mem_type_shared, 0)) == NULL)
+		return ENOMEM;
+	if (map_copy_refs(src, dst) != VM_OK) {
+		map_delete_region(dvmp, dst);
+		return ENOMEM;
+	}
+	m->m_remap.dst_addr = v;
+	return VM_OK;
+}
+
+/* shmunmap: unmap the shared region (made by remap) containing addr. */
+int do_shared_unmap(message *m)
+{
+	struct vmproc *vmp;
+	struct vir_region *r;
+	int res;
+
+	if ((res = vm_isokendpt(m->m_source, &vmp)) != VM_OK)
+		return res;
+	if ((r = map_lookup(vmp, m->m_munmap.addr)) == NULL || r->memtype != &mem_type_shared)
+		return EINVAL;
+	map_delete_region(vmp, r);
 	return VM_OK;
 }

@@ -18,8 +18,46 @@
 
 static uint32_t kern_pde_first, kern_pde_count;
 
+/*
+ * TLB flushes are batched: a call that rewrites many entries (fork, a
+ * large munmap) asks the kernel once per address space, when the call is
+ * done (pt_flush_pending, before the kernel resumes anybody).
+ */
+#define FLUSH_QUEUE 8
+static endpoint_t flush_queue[FLUSH_QUEUE];
+static unsigned nflush;
+static bool flush_everyone;
+
+static void queue_flush(const struct pt *pt)
+{
+	for (unsigned i = 0; i < nflush; i++)
+		if (flush_queue[i] == pt->pt_ep)
+			return;
+	if (nflush < FLUSH_QUEUE)
+		flush_queue[nflush++] = pt->pt_ep;
+	else
+		flush_everyone = true;
+}
+
+void pt_flush_pending(void)
+{
+	if (flush_everyone) {
+		for (int i = 0; i < VM_NR_PROCS; i++)
+			if (vmproc[i].vm_flags & VMF_INUSE)
+				sys_vmctl(vmproc[i].vm_endpoint, VMCTL_FLUSHTLB, 0);
+	} else {
+		/* An address space freed meanwhile is simply not there any more. */
+		for (unsigned i = 0; i < nflush; i++)
+			sys_vmctl(flush_queue[i], VMCTL_FLUSHTLB, 0);
+	}
+	nflush = 0;
+	flush_everyone = false;
+}
+
 void pt_init(void)
 {
+	nflush = 0;
+	flush_everyone = false;
 	kern_pde_first = I386_VM_PDE(vm_kinfo.kern_vaddr);
 	kern_pde_count = vm_kinfo.kern_len / I386_BIG_PAGE_SIZE;
 }
@@ -122,7 +160,7 @@ void pt_free_new_empty(struct pt *pt, const struct pt_snapshot *snap, vir_bytes 
 		flush = true;
 	}
 	if (flush)
-		sys_vmctl(pt->pt_ep, VMCTL_FLUSHTLB, pt->pt_dir_phys);
+		queue_flush(pt);
 }
 
 static uint32_t *pte_ptr(const struct pt *pt, vir_bytes v)
@@ -158,7 +196,7 @@ int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint3
 		*e = val;
 	}
 	if (flush)
-		sys_vmctl(pt->pt_ep, VMCTL_FLUSHTLB, pt->pt_dir_phys);
+		queue_flush(pt);
 	return VM_OK;
 }
 

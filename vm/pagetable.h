@@ -39,6 +39,10 @@ enum wmf {
 	WMF_WRITEFLAGSONLY, /* keep the frame, set the flags */
 };
 
+/* Ask the kernel to flush the TLB of every address space whose present
+ * entries changed since the last call (VM does this after each call). */
+void pt_flush_pending(void);
+
 /* Set up the kernel's global mappings (once per boot). */
 void pt_init(void);
 
@@ -67,8 +71,8 @@ void pt_free_new_empty(struct pt *pt, const struct pt_snapshot *snap, vir_bytes 
 		       vir_bytes bytes);
 
 /* Write PTEs for [v, v + bytes) -> [p, ...) with flags (I386_VM_*; 0 to
- * unmap). Page tables must exist unless unmapping. Flushes the TLB when
- * a present entry changed. Returns VM_OK or ENOMEM (no table could be
+ * unmap). Page tables must exist unless unmapping. When a present entry
+ * changes, the TLB flush is queued (pt_flush_pending). Returns VM_OK or ENOMEM (no table could be
  * made). */
 int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint32_t flags,
 		enum wmf how);

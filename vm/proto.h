@@ -10,8 +10,12 @@
 int do_mmap(message *m); /* mmap.c */
 int do_munmap(message *m);
 int do_brk(message *m);
+int do_remap(message *m);
+int do_shared_unmap(message *m);
 int do_spawn(message *m); /* exit.c */
 int do_exit(message *m);
+int do_fork(message *m); /* fork.c */
+int do_exec(message *m); /* exec.c */
 int do_pagefaults(message *m); /* pagefaults.c */
 int do_query(message *m); /* query.c */
 int do_sanity(message *m); /* sanitycheck.c */

@@ -21,6 +21,8 @@
 #include "util.h"
 
 #define REGION(n) avl_entry((n), struct vir_region, node)
+
+static void region_delete(struct vmproc *vmp, struct vir_region *r);
 #define PAGES(len) ((len) >> VM_PAGE_SHIFT)
 
 struct vir_region *map_lookup(struct vmproc *vmp, vir_bytes addr)
@@ -133,7 +135,8 @@ void pb_unreference(struct phys_region *pr)
 	r->resident--;
 	SLABFREE(pr);
 	if (pb->refcount == 0) {
-		r->memtype->ev_unreference(pb);
+		if (!(pb->flags & PBF_DEVICE))
+			free_mem(pb->phys, 1);
 		SLABFREE(pb);
 	}
 }
@@ -187,7 +190,7 @@ static void unreference_range(struct vmproc *vmp, vir_bytes v, vir_bytes end)
 }
 
 struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes len, uint32_t flags,
-				   const struct mem_type *memtype)
+				   const struct mem_type *memtype, phys_bytes phys)
 {
 	struct vir_region *r;
 	struct pt_snapshot snap;
@@ -199,6 +202,7 @@ struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes le
 	r->parent = vmp;
 	r->memtype = memtype;
 	r->flags = flags;
+	r->phys = phys;
 	r->node.key = v;
 	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, vmp->vm_name, v);
@@ -213,6 +217,53 @@ struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes le
 		return NULL;
 	}
 	return r;
+}
+
+struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region *src)
+{
+	struct vir_region *r;
+
+	if (SLABALLOC(r) == NULL)
+		return NULL;
+	r->vaddr = src->vaddr;
+	r->length = src->length;
+	r->parent = dst;
+	r->memtype = src->memtype;
+	r->flags = src->flags;
+	r->phys = src->phys;
+	r->node.key = src->vaddr;
+	if (avl_insert(&dst->vm_regions_avl, &r->node) != 0)
+		panic("%s: %s already has a region at 0x%x", __func__, dst->vm_name, src->vaddr);
+	dst->vm_virtual += PAGES(r->length);
+	return r;
+}
+
+int map_copy_refs(struct vir_region *src, struct vir_region *dst)
+{
+	struct vmproc *svmp = src->parent, *dvmp = dst->parent;
+	uint32_t key = src->vaddr >> VM_PAGE_SHIFT;
+	uint32_t last = (src->vaddr + src->length - 1) >> VM_PAGE_SHIFT;
+	struct phys_region *pr;
+
+	while ((pr = radix_next(&svmp->vm_pages, &key)) != NULL && key <= last) {
+		vir_bytes v = dst->vaddr + (pr->vaddr - src->vaddr);
+		/* Page tables only where pages are: a big sparse region must
+		 * not cost a table per 4 MB of it. */
+		struct phys_region *npr = NULL;
+		if (pt_ptalloc_in_range(&dvmp->vm_pt, v, VM_PAGE_SIZE) != VM_OK ||
+		    (npr = pb_reference(pr->ph, dst, v)) == NULL)
+			return ENOMEM;
+		/* The source may lose write access (copy-on-write). */
+		if (map_ph_writept(svmp, pr) != VM_OK || map_ph_writept(dvmp, npr) != VM_OK)
+			panic("%s: page tables vanished", __func__);
+		key++;
+	}
+	return VM_OK;
+}
+
+void map_delete_region(struct vmproc *vmp, struct vir_region *r)
+{
+	region_delete(vmp, r);
 }
 
 static void region_delete(struct vmproc *vmp, struct vir_region *r)
@@ -329,6 +380,23 @@ void map_free_proc(struct vmproc *vmp)
 	while ((n = avl_first(&vmp->vm_regions_avl)) != NULL)
 		region_delete(vmp, REGION(n));
 	radix_done(&vmp->vm_pages);
+}
+
+enum pf_result mt_pagefault_resident(struct vmproc *vmp, struct vir_region *r,
+				     struct phys_region *pr, vir_bytes v, bool write)
+{
+	(void)r;
+	(void)v;
+	(void)write;
+	if (pr == NULL)
+		return PF_SEGV;
+	return map_ph_writept(vmp, pr) == VM_OK ? PF_RESOLVED : PF_NOMEM;
+}
+
+bool mt_writable_always(const struct phys_region *pr)
+{
+	(void)pr;
+	return true;
 }
 
 enum pf_result map_pf(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, bool write)
@@ -455,6 +523,12 @@ uint32_t map_sanitycheck(struct vmproc *vmp,
 		     q = q->next_ph_list) {
 			refs++;
 			listed |= q == pr;
+			if ((q->parent->flags & VR_SHARED) != (r->flags & VR_SHARED)) {
+				vm_printf("sanity: %s: page 0x%08x: block 0x%x is in a shared and a "
+					  "private region (%s at 0x%x)\n",
+					  who, v, pb->phys, q->parent->parent->vm_name, q->vaddr);
+				findings++;
+			}
 			if (q->ph != pb) {
 				vm_printf("sanity: %s: block 0x%x lists a page of block 0x%x\n", who,
 					  pb->phys, q->ph ? q->ph->phys : 0);

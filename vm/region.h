@@ -24,7 +24,10 @@ struct phys_block {
 	phys_bytes phys;
 	uint32_t refcount; /* phys_regions on the list below */
 	struct phys_region *firstregion; /* list through next_ph_list */
+	uint32_t flags; /* PBF_* */
 };
+
+#define PBF_DEVICE 0x1 /* device memory: not from the pool, never freed or cleared */
 
 /* One resident page of a region. */
 struct phys_region {
@@ -54,6 +57,7 @@ struct vir_region {
 	const struct mem_type *memtype;
 	uint32_t flags; /* VR_* */
 	uint32_t resident; /* pages present */
+	phys_bytes phys; /* MT_DIRECTPHYS: frame of vaddr when created */
 };
 
 /* Region of vmp containing addr, or NULL. */
@@ -69,11 +73,25 @@ vir_bytes map_find_free(struct vmproc *vmp, vir_bytes minv, vir_bytes maxv, vir_
 /* Whether [v, v + len) is free in vmp and inside user space. */
 bool map_range_free(struct vmproc *vmp, vir_bytes v, vir_bytes len);
 
-/* New region [v, v + len) of memtype with flags; v must be free. Calls the
- * type's ev_new (which may allocate, e.g. prealloc). Returns the region or
- * NULL (ENOMEM; nothing changed). */
+/* New region [v, v + len) of memtype with flags; v must be free. phys is
+ * for MT_DIRECTPHYS (0 otherwise). Calls the type's ev_new (which may
+ * allocate, e.g. prealloc). Returns the region or NULL (ENOMEM; nothing
+ * changed). */
 struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes len, uint32_t flags,
-				   const struct mem_type *memtype);
+				   const struct mem_type *memtype, phys_bytes phys);
+
+/* A copy of region src (of another process) in dst at the same address,
+ * without pages: the caller's mem type fills it. NULL on ENOMEM. */
+struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region *src);
+
+/* Give dst (a clone of src, or a shared mapping of it at another address)
+ * a reference to every resident page of src, at the same offset, and
+ * rewrite both sides' PTEs as their mem types want. VM_OK or ENOMEM
+ * (references made so far stay; the caller deletes dst). */
+int map_copy_refs(struct vir_region *src, struct vir_region *dst);
+
+/* Delete region r of vmp (all its pages unreferenced). */
+void map_delete_region(struct vmproc *vmp, struct vir_region *r);
 
 /* Unmap [start, start + len) whatever regions and holes it covers:
  * whole regions are freed, partly covered ones trimmed or split. Returns

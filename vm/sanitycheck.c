@@ -69,12 +69,22 @@ static void claim_pt(phys_bytes frame, int is_dir, void *arg)
 		 vmp->vm_name, frame);
 }
 
+/* Device frames are claimed as device memory already (reserved ranges
+ * come first); any other frame of a block belongs to its region. */
 static void claim_block(const struct phys_block *pb, void *arg)
 {
-	(void)arg;
+	uint32_t *findings = arg;
 	const struct phys_region *pr = pb->firstregion;
-	pu_claim(&pu, pb->phys >> VM_PAGE_SHIFT, 1, PU_REGION, pr->parent->parent->vm_name,
-		 pr->vaddr);
+	const char *who = pr->parent->parent->vm_name;
+
+	if (!(pb->flags & PBF_DEVICE)) {
+		pu_claim(&pu, pb->phys >> VM_PAGE_SHIFT, 1, PU_REGION, who, pr->vaddr);
+	} else if (pu_owner_at(&pu, pb->phys >> VM_PAGE_SHIFT) != PU_DEVICE) {
+		vm_printf("sanity: %s: device page 0x%x maps frame 0x%x, which is %s\n", who,
+			  pr->vaddr, pb->phys,
+			  pu_owner_name(pu_owner_at(&pu, pb->phys >> VM_PAGE_SHIFT)));
+		(*findings)++;
+	}
 }
 
 uint32_t sanity_check(void)
@@ -103,7 +113,7 @@ uint32_t sanity_check(void)
 		}
 		pt_frames(&vmp->vm_pt, claim_pt, vmp);
 		pagetables += vmp->vm_pt.pt_npt + 1;
-		findings += map_sanitycheck(vmp, claim_block, NULL);
+		findings += map_sanitycheck(vmp, claim_block, &findings);
 	}
 	if (pagetables != vm_stats.pagetables) {
 		vm_printf("sanity: %u page-table frames counted, %u recorded\n", pagetables,

@@ -7,12 +7,12 @@
 
 #define VM_RQ_BASE 0xC00
 
-/* Calls a process makes for itself. */
+/* Calls a process makes for itself (but VM_REMAP: from the kernel). */
 #define VM_MMAP (VM_RQ_BASE + 1)
 #define VM_MUNMAP (VM_RQ_BASE + 2)
 #define VM_BRK (VM_RQ_BASE + 3)
-#define VM_REMAP (VM_RQ_BASE + 4)
-#define VM_SHM_UNMAP (VM_RQ_BASE + 5)
+#define VM_REMAP (VM_RQ_BASE + 4) /* share a region of one process with another */
+#define VM_SHM_UNMAP (VM_RQ_BASE + 5) /* m_munmap.addr: start of a remapped region */
 #define VM_YIELDBLOCKGETBLOCK (VM_RQ_BASE + 6)
 #define VM_FORGETBLOCK (VM_RQ_BASE + 7)
 #define VM_FORGETBLOCKS (VM_RQ_BASE + 8)
@@ -30,6 +30,21 @@
 #define VM_INFO (VM_RQ_BASE + 34) /* the debug call */
 
 #define VM_RQ_LAST (VM_RQ_BASE + 48)
+
+/* VM_REMAP flags. */
+#define VM_REMAP_RO 0x1 /* the shared mapping is read-only */
+
+/*
+ * VM_EXEC steps, made by whoever loads an executable (libexec's caller):
+ * CLEAR drops every region of the process (the old image is gone), MAP
+ * makes [addr, addr + len) fresh zeroed memory with prot (fixed; resident
+ * with VM_EXEC_PREALLOC so the loader can copy into it), DONE sets the
+ * break. A loader that fails after CLEAR must exit the process.
+ */
+#define VM_EXEC_CLEAR 1
+#define VM_EXEC_MAP 2
+#define VM_EXEC_DONE 3
+#define VM_EXEC_PREALLOC 0x1 /* MAP: every page resident now */
 
 /* VM_SPAWN flags. */
 #define VM_SPAWN_PRIV 0x1 /* a system process: may use privileged calls */

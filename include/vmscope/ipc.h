@@ -64,6 +64,22 @@ typedef struct {
 			endpoint_t child;
 			char name[VM_PROC_NAME_LEN];
 		} m_fork;
+		struct { /* VM_REMAP (from KERNEL) */
+			endpoint_t src; /* whose region */
+			vir_bytes src_addr; /* an address inside it */
+			endpoint_t dst; /* who gets the shared mapping */
+			vir_bytes dst_addr; /* hint (0: VM chooses); result */
+			uint32_t flags; /* VM_REMAP_* */
+		} m_remap;
+		struct { /* VM_EXEC (from KERNEL), one step of building an image */
+			endpoint_t ep;
+			uint32_t op; /* VM_EXEC_* */
+			vir_bytes addr;
+			vir_bytes len;
+			int32_t prot; /* VM_PROT_* */
+			uint32_t flags; /* VM_EXEC_PREALLOC */
+			vir_bytes brk; /* VM_EXEC_DONE: where the break starts */
+		} m_exec;
 		struct { /* VM_PAGEFAULT (from KERNEL) */
 			endpoint_t ep;
 			vir_bytes addr;

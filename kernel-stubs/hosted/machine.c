@@ -74,15 +74,15 @@ int hosted_call(message *m)
 	return m->m_type;
 }
 
-int hosted_spawn(const char *name, bool priv, endpoint_t *ep)
+/* A new process table entry (not yet known to VM), or NULL if full. */
+static struct hosted_proc *proc_new(const char *name, bool priv)
 {
 	int slot;
-	message m;
 
 	for (slot = 0; slot < VM_NR_PROCS && hm.proc[slot].inuse; slot++)
 		;
 	if (slot == VM_NR_PROCS)
-		return EAGAIN;
+		return NULL;
 	struct hosted_proc *p = &hm.proc[slot];
 	uint32_t gen = p->gen >= VM_MAX_GEN ? 1 : p->gen + 1;
 	memset(p, 0, sizeof(*p));
@@ -91,7 +91,16 @@ int hosted_spawn(const char *name, bool priv, endpoint_t *ep)
 	p->priv = priv;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->inuse = true;
+	return p;
+}
 
+int hosted_spawn(const char *name, bool priv, endpoint_t *ep)
+{
+	struct hosted_proc *p = proc_new(name, priv);
+	message m;
+
+	if (p == NULL)
+		return EAGAIN;
 	memset(&m, 0, sizeof(m));
 	m.m_source = KERNEL;
 	m.m_type = VM_SPAWN;
@@ -104,6 +113,30 @@ int hosted_spawn(const char *name, bool priv, endpoint_t *ep)
 		return r;
 	}
 	*ep = p->ep;
+	return 0;
+}
+
+int hosted_fork(endpoint_t parent, const char *name, endpoint_t *child)
+{
+	struct hosted_proc *p;
+	message m;
+
+	if (hosted_proc(parent) == NULL)
+		return ESRCH;
+	if ((p = proc_new(name, false)) == NULL)
+		return EAGAIN;
+	memset(&m, 0, sizeof(m));
+	m.m_source = KERNEL;
+	m.m_type = VM_FORK;
+	m.m_fork.parent = parent;
+	m.m_fork.child = p->ep;
+	memcpy(m.m_fork.name, p->name, sizeof(m.m_fork.name));
+	int r = hosted_call(&m);
+	if (r != VM_OK) {
+		p->inuse = false;
+		return r;
+	}
+	*child = p->ep;
 	return 0;
 }
 

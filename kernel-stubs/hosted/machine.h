@@ -67,6 +67,14 @@ struct hosted_proc *hosted_proc(endpoint_t ep);
 /* Create a process (VM gets VM_SPAWN). 0 or an errno. */
 int hosted_spawn(const char *name, bool priv, endpoint_t *ep);
 
+/* A copy of parent named name (VM gets VM_FORK). 0 or an errno. */
+int hosted_fork(endpoint_t parent, const char *name, endpoint_t *child);
+
+/* Replace ep's image with the i386 ELF executable image[0..len) (exec.c).
+ * 0 or an errno: ENOEXEC (nothing changed), ENOMEM; *killed when the old
+ * image was gone at the failure and the process was made to exit. */
+int hosted_exec(endpoint_t ep, const void *image, size_t len, bool *killed);
+
 /* The process exits (VM gets VM_EXIT). 0 or an errno. */
 int hosted_exit(endpoint_t ep);
 

@@ -42,10 +42,16 @@ static int m_spawn(void *ctx, const char *name, int priv, endpoint_t *ep)
 static int m_fork(void *ctx, endpoint_t parent, const char *name, endpoint_t *child)
 {
 	(void)ctx;
-	(void)parent;
-	(void)name;
-	(void)child;
-	return ENOSYS; /* fork arrives with the complete-VM issue */
+	return hosted_fork(parent, name, child);
+}
+
+static int m_exec(void *ctx, endpoint_t ep, const void *image, size_t len, int *killed)
+{
+	(void)ctx;
+	bool k;
+	int r = hosted_exec(ep, image, len, &k);
+	*killed = k;
+	return r;
 }
 
 static int m_exit(void *ctx, endpoint_t ep)
@@ -130,6 +136,7 @@ static const struct scn_machine hosted_scn = {
 	.halt = m_halt,
 	.spawn = m_spawn,
 	.fork = m_fork,
+	.exec = m_exec,
 	.exit = m_exit,
 	.call = m_call,
 	.access = m_access,

@@ -54,6 +54,7 @@
 #define SCN_MAX_VAR_NAME 31                      /* characters in a variable name */
 #define SCN_MAX_PROC_NAME (VM_PROC_NAME_LEN - 1) /* ... in a process name */
 #define SCN_MAX_BYTES 4096                       /* bytes of a STRING or 0xHEXBYTES */
+#define SCN_MAX_PATH 4096                        /* characters in exec's path, joined */
 #define SCN_CHUNK 4096                           /* fill and checkfill access this much at a time */
 #define SCN_MAX_DUMP 65536                       /* regions dump asks for before giving up */
 #define SCN_DEFAULT_MEM (64u << 20)
@@ -120,6 +121,7 @@ static struct {
 	int nwords;
 	uint8_t bytes[SCN_MAX_BYTES];
 	uint8_t chunk[SCN_CHUNK];
+	char path[SCN_MAX_PATH + 1];
 	char out[256];
 	size_t outlen;
 	char errbuf[24];
@@ -862,6 +864,78 @@ static int cmd_exit(struct word *a, int n)
 	return r;
 }
 
+/*
+ * exec's FILE as the machine is to read it, into st.path: relative to the
+ * directory of the scenario's name (its part up to the last '/'; none, if
+ * the name has no '/'), or as it is if it starts with '/'. The path is
+ * joined as text, nothing is normalised ("../" stays). A quoted FILE has
+ * its escapes decoded. Returns 0 or STOP.
+ */
+static int exec_path(const struct word *w)
+{
+	const char *file = w->s, *slash;
+	size_t flen, dlen = 0;
+
+	if (w->quoted) {
+		if (decode_string(w->s, &flen))
+			return STOP;
+		if (memchr(st.bytes, '\0', flen))
+			return error("exec: a NUL byte in the file name");
+		file = (const char *)st.bytes;
+	} else {
+		flen = strlen(file);
+	}
+	if (!flen)
+		return error("exec: empty file name");
+	if (file[0] != '/') {
+		slash = strrchr(st.file, '/');
+		if (slash)
+			dlen = (size_t)(slash - st.file) + 1;
+	}
+	if (dlen + flen > SCN_MAX_PATH)
+		return error("exec: path longer than %d characters", SCN_MAX_PATH);
+	memcpy(st.path, st.file, dlen);
+	memcpy(st.path + dlen, file, flen);
+	st.path[dlen + flen] = '\0';
+	return 0;
+}
+
+/*
+ * exec P FILE. A file that cannot be read is an error (the scenario cannot
+ * run), even under expect; what the machine answers about the image is
+ * the command's result. When the machine says the failure killed P, P is
+ * gone: its name is unknown again, as after exit (and the end of the run
+ * does not exit it), or lost if the failure was not the expected one.
+ */
+static int cmd_exec(struct word *a, int n)
+{
+	const void *image;
+	struct proc *p;
+	size_t len;
+	int r, killed = 0;
+
+	(void)n;
+	if ((r = proc_get(&a[0], &p)))
+		return r;
+	if (exec_path(&a[1]))
+		return STOP;
+	if (!st.m->exec)
+		return unsupported("exec");
+	if (!st.m->readfile)
+		return error("exec: cannot read %s: the machine has no files", st.path);
+	r = machine_result(st.m->readfile(st.m->ctx, st.path, &image, &len), "exec");
+	if (r > 0)
+		return error("exec: cannot read %s: %s", st.path, errname(r));
+	if (r < 0)
+		return r;
+	r = st.m->exec(st.m->ctx, p->ep, image, len, &killed);
+	if (killed) {
+		memset(p, 0, sizeof(*p));
+		st.lose_proc = a[0].s;
+	}
+	return machine_result(r, "exec");
+}
+
 /* The prot= values, in the order of their VM_PROT_* bits below. */
 static const char *const prot_names[] = { "none", "r", "rw", "rx", "rwx", NULL };
 static const int32_t prot_bits[] = {
@@ -982,6 +1056,53 @@ static int cmd_brk(struct word *a, int n)
 	msg.m_source = p->ep;
 	msg.m_type = VM_BRK;
 	return vm_call(&msg, "brk");
+}
+
+/* remap SRC ADDR DST VAR [ro]: the kernel asks VM to share SRC's region
+ * at ADDR with DST, at an address VM chooses. */
+static int cmd_remap(struct word *a, int n)
+{
+	static const char *const ro[] = { "ro", NULL };
+	struct proc *src, *dst;
+	struct var *v;
+	message msg;
+	int r;
+
+	if (n == 5 && parse_choice(&a[4], "ro", ro) < 0)
+		return STOP;
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &src)) || (r = value(&a[1], &msg.m_remap.src_addr)) ||
+	    (r = proc_get(&a[2], &dst)))
+		return r;
+	if (var_slot(&a[3], &v))
+		return STOP;
+	msg.m_source = KERNEL;
+	msg.m_type = VM_REMAP;
+	msg.m_remap.src = src->ep;
+	msg.m_remap.dst = dst->ep;
+	msg.m_remap.dst_addr = 0;
+	msg.m_remap.flags = n == 5 ? VM_REMAP_RO : 0;
+	r = vm_call(&msg, "remap");
+	if (r == 0)
+		var_set(v, a[3].s, msg.m_remap.dst_addr, VK_ADDR);
+	else
+		st.lose_var = a[3].s;
+	return r;
+}
+
+static int cmd_shmunmap(struct word *a, int n)
+{
+	struct proc *p;
+	message msg;
+	int r;
+
+	(void)n;
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &p)) || (r = value(&a[1], &msg.m_munmap.addr)))
+		return r;
+	msg.m_source = p->ep;
+	msg.m_type = VM_SHM_UNMAP;
+	return vm_call(&msg, "shmunmap");
 }
 
 static int cmd_write(struct word *a, int n)
@@ -1277,6 +1398,8 @@ static int cmd_echo(struct word *a, int n)
 	return 0;
 }
 
+/* A region's mem type by the id VM reports (vm/memtype.h's numbering, part
+ * of what dump prints): 1 anon, 2 contig, 3 phys, 4 shared, 5 cache. */
 static const char *mem_type_name(uint32_t id)
 {
 	static const char *const names[] = { NULL, "anon", "contig", "phys", "shared", "cache" };
@@ -1372,48 +1495,27 @@ static int names_syntax(struct word *a, const char *kinds)
 	return 0;
 }
 
-static int cmd_exec(struct word *a, int n)
-{
-	size_t len;
-
-	(void)n;
-	if (check_proc_name(a[0].s) || (a[1].quoted && decode_string(a[1].s, &len)))
-		return STOP;
-	return unsupported("exec");
-}
-
-/* remap SRC ADDR DST VAR [ro], safemap C VAR G OFF LEN [ro]. */
-static int cmd_ro_syntax(struct word *a, int n, const char *kinds, int nkinds)
+/* safemap C VAR G OFF LEN [ro]. */
+static int cmd_safemap(struct word *a, int n)
 {
 	static const char *const ro[] = { "ro", NULL };
 
-	if (names_syntax(a, kinds))
+	if (names_syntax(a, "pvaaa"))
 		return STOP;
-	if (n > nkinds && parse_choice(&a[nkinds], "ro", ro) < 0)
+	if (n > 5 && parse_choice(&a[5], "ro", ro) < 0)
 		return STOP;
-	return unsupported(st.cmd->name);
+	return unsupported("safemap");
 }
 
-static int cmd_remap(struct word *a, int n)
-{
-	return cmd_ro_syntax(a, n, "papv", 4);
-}
-
-static int cmd_safemap(struct word *a, int n)
-{
-	return cmd_ro_syntax(a, n, "pvaaa", 5);
-}
-
-/* shmunmap P ADDR, yield/getblock P ADDR LEN ID, forget P ID, forgetall P,
- * revoke P G, saferevmap P G: names and values only. */
+/* yield/getblock P ADDR LEN ID, forget P ID, forgetall P, revoke P G,
+ * saferevmap P G: names and values only. */
 static int cmd_plain_syntax(struct word *a, int n)
 {
 	static const struct {
 		const char *cmd, *kinds;
 	} kinds[] = {
-		{ "shmunmap", "pa" },   { "yield", "paai" },  { "getblock", "paai" },
-		{ "forget", "pi" },     { "forgetall", "p" }, { "revoke", "pa" },
-		{ "saferevmap", "pa" },
+		{ "yield", "paai" },  { "getblock", "paai" }, { "forget", "pi" },
+		{ "forgetall", "p" }, { "revoke", "pa" },     { "saferevmap", "pa" },
 	};
 
 	(void)n;
@@ -1456,7 +1558,7 @@ static const struct cmd cmds[] = {
 	{ "munmap", 3, 3, cmd_munmap, true, "munmap P ADDR LEN" },
 	{ "brk", 2, 2, cmd_brk, true, "brk P ADDR" },
 	{ "remap", 4, 5, cmd_remap, true, "remap SRC ADDR DST VAR [ro]" },
-	{ "shmunmap", 2, 2, cmd_plain_syntax, true, "shmunmap P ADDR" },
+	{ "shmunmap", 2, 2, cmd_shmunmap, true, "shmunmap P ADDR" },
 	{ "yield", 4, 4, cmd_plain_syntax, true, "yield P ADDR LEN ID" },
 	{ "getblock", 4, 4, cmd_plain_syntax, true, "getblock P ADDR LEN ID" },
 	{ "forget", 2, 2, cmd_plain_syntax, true, "forget P ID" },

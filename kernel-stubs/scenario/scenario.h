@@ -32,6 +32,12 @@ struct scn_machine {
 	int (*spawn)(void *ctx, const char *name, int priv, endpoint_t *ep);
 	/* Child becomes a copy of parent (VM gets VM_FORK). 0 or errno. */
 	int (*fork)(void *ctx, endpoint_t parent, const char *name, endpoint_t *child);
+	/* Replace ep's memory with the i386 ELF executable image[0..len).
+	 * Returns 0 or an errno: ENOEXEC (not an executable this machine
+	 * runs; nothing changed), ENOMEM (out of memory). When the old image
+	 * was already gone at the failure, the machine has made the process
+	 * exit and sets *killed (the name is no longer alive). */
+	int (*exec)(void *ctx, endpoint_t ep, const void *image, size_t len, int *killed);
 	/* The process exits (VM gets VM_EXIT). 0 or errno. */
 	int (*exit)(void *ctx, endpoint_t ep);
 	/* Deliver *m to VM as sent by m->m_source (a process, or KERNEL for

@@ -109,7 +109,26 @@ static const struct call_case cases[] = {
 	{ "call below base", USER, 17, USER, 0, 0, 0, 0, ENOSYS },
 	{ "call above last", USER, VM_RQ_LAST + 1, USER, 0, 0, 0, 0, ENOSYS },
 	{ "negative call", USER, -1, USER, 0, 0, 0, 0, ENOSYS },
-	{ "fork not yet", KERN, VM_FORK, USER, 0, 0, 0, 0, ENOSYS },
+	/* fork: target = parent, a = child slot (0: the user's own slot) */
+	{ "fork from process", USER, VM_FORK, USER, 100, 0, 0, 0, EPERM },
+	{ "fork of stale", KERN, VM_FORK, STALE, 100, 0, 0, 0, ESRCH },
+	{ "fork into used slot", KERN, VM_FORK, USER, 0, 0, 0, 0, EEXIST },
+	{ "fork bogus parent", KERN, VM_FORK, BOGUS_NEG, 100, 0, 0, 0, EINVAL },
+	/* remap: target = source process, a = source address; dst = user */
+	{ "remap from process", USER, VM_REMAP, USER, 0x40000000, 0, 0, 0, EPERM },
+	{ "remap no region", KERN, VM_REMAP, USER, 0x40000000, 0, 0, 0, EINVAL },
+	{ "remap of stale", KERN, VM_REMAP, STALE, 0x40000000, 0, 0, 0, ESRCH },
+	{ "remap bad flags", KERN, VM_REMAP, USER, 0x40000000, 0, 0, 0x100, EINVAL },
+	{ "shmunmap not shared", USER, VM_SHM_UNMAP, USER, 0x40000000, 0, 0, 0, EINVAL },
+	/* exec: target = process, c = op, a, b = addr, len */
+	{ "exec from process", USER, VM_EXEC, USER, 0, 0, VM_EXEC_CLEAR, 0, EPERM },
+	{ "exec bad op", KERN, VM_EXEC, USER, 0, 0, 99, 0, EINVAL },
+	{ "exec map unaligned", KERN, VM_EXEC, USER, 0x08048001, 4096, VM_EXEC_MAP, 0, EINVAL },
+	{ "exec map len 0", KERN, VM_EXEC, USER, 0x08048000, 0, VM_EXEC_MAP, 0, EINVAL },
+	{ "exec map kernel", KERN, VM_EXEC, USER, 0xC0000000u, 4096, VM_EXEC_MAP, 0, EINVAL },
+	{ "exec map wraps", KERN, VM_EXEC, USER, 0xFFFFF000u, 8192, VM_EXEC_MAP, 0, EINVAL },
+	{ "exec of stale", KERN, VM_EXEC, STALE, 0, 0, VM_EXEC_CLEAR, 0, ESRCH },
+	{ "exec brk in kernel", KERN, VM_EXEC, USER, 0xC0001000u, 0, VM_EXEC_DONE, 0, EINVAL },
 };
 
 static void build(const struct call_case *c, message *m)
@@ -140,6 +159,27 @@ static void build(const struct call_case *c, message *m)
 	case VM_PAGEFAULT:
 		m->m_pagefault.ep = endpoint_of(c->target);
 		m->m_pagefault.addr = c->a;
+		break;
+	case VM_FORK:
+		m->m_fork.parent = endpoint_of(c->target);
+		m->m_fork.child = c->a ? VM_ENDPOINT(1, c->a) : user;
+		break;
+	case VM_REMAP:
+		m->m_remap.src = endpoint_of(c->target);
+		m->m_remap.src_addr = c->a;
+		m->m_remap.dst = user;
+		m->m_remap.flags = (uint32_t)c->d;
+		break;
+	case VM_SHM_UNMAP:
+		m->m_munmap.addr = c->a;
+		break;
+	case VM_EXEC:
+		m->m_exec.ep = endpoint_of(c->target);
+		m->m_exec.op = (uint32_t)c->c;
+		m->m_exec.addr = c->a;
+		m->m_exec.len = c->b;
+		m->m_exec.brk = c->a;
+		m->m_exec.prot = VM_PROT_READ;
 		break;
 	case VM_QUERY:
 		m->m_query.what = c->c;
