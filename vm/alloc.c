@@ -38,6 +38,8 @@ static struct {
 	uint32_t nonempty; /* bit b set when bucket b has a run */
 	phys_bytes self_base;
 	uint32_t self_pages;
+	uint32_t nreserved;
+	struct kinfo_range reserved[VM_KINFO_MAX_RESERVED];
 	phys_shrinker_fn shrinker;
 } pm;
 
@@ -93,6 +95,17 @@ static void run_remove(uint32_t first)
 		pm.nonempty &= ~(1u << b);
 	pm.run_len[first] = 0;
 	pm.nruns[len]--;
+}
+
+/*
+ * After runs were removed and inserted: if no run of the recorded largest
+ * length is left, walk down to the next length in use. Callers insert
+ * before they fix, so after taking n pages from the largest run the walk
+ * stops at the remainder within n steps, and after a merge it does not
+ * walk at all: the cost stays proportional to the pages handed out.
+ */
+static void fix_largest(void)
+{
 	while (pm.largest > 0 && pm.nruns[pm.largest] == 0)
 		pm.largest--;
 }
@@ -131,6 +144,7 @@ phys_bytes alloc_mem(uint32_t pages, uint32_t flags)
 	run_remove(r);
 	if (len > pages)
 		run_insert(r + pages, len - pages);
+	fix_largest();
 	freemap_set(r, pages, false);
 	pm.nfree -= pages;
 	phys_bytes base = (phys_bytes)r << VM_PAGE_SHIFT;
@@ -139,13 +153,30 @@ phys_bytes alloc_mem(uint32_t pages, uint32_t flags)
 	return base;
 }
 
+/* Whether frames [first, first + n) are all pool frames: not reserved by
+ * the machine and not VM's own metadata. */
+static bool in_pool(uint32_t first, uint32_t n)
+{
+	uint32_t self = pm.self_base >> VM_PAGE_SHIFT;
+
+	if (first < self + pm.self_pages && self < first + n)
+		return false;
+	for (uint32_t i = 0; i < pm.nreserved; i++) {
+		uint32_t rb = pm.reserved[i].base >> VM_PAGE_SHIFT;
+		uint32_t rn = (pm.reserved[i].len + VM_PAGE_MASK) >> VM_PAGE_SHIFT;
+		if (first < rb + rn && rb < first + n)
+			return false;
+	}
+	return true;
+}
+
 void free_mem(phys_bytes base, uint32_t pages)
 {
 	uint32_t first = base >> VM_PAGE_SHIFT;
 
 	if ((base & VM_PAGE_MASK) || pages == 0 || first >= pm.nframes ||
-	    pages > pm.nframes - first)
-		panic("%s: bad range 0x%x, %u pages", __func__, base, pages);
+	    pages > pm.nframes - first || !in_pool(first, pages))
+		panic("%s: bad range 0x%x, %u pages (outside the pool)", __func__, base, pages);
 	for (uint32_t f = first; f < first + pages; f++)
 		if (phys_frame_free(f))
 			panic("%s: frame 0x%x freed twice (range 0x%x, %u pages)", __func__,
@@ -166,6 +197,7 @@ void free_mem(phys_bytes base, uint32_t pages)
 		run_remove(right);
 	}
 	run_insert(first, len);
+	fix_largest();
 }
 
 void phys_set_shrinker(phys_shrinker_fn fn)
@@ -218,6 +250,9 @@ int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra)
 
 	memset(&pm, 0, sizeof(pm));
 	pm.nframes = n;
+	pm.nreserved = ki->nr_reserved < VM_KINFO_MAX_RESERVED ? ki->nr_reserved
+							       : VM_KINFO_MAX_RESERVED;
+	memcpy(pm.reserved, ki->reserved, pm.nreserved * sizeof(pm.reserved[0]));
 
 	/* The metadata goes into the first stretch of pool frames long enough. */
 	uint32_t start = NIL, run = 0;

@@ -110,10 +110,10 @@ int pt_ptalloc_in_range(struct pt *pt, vir_bytes v, vir_bytes bytes)
 		return VM_OK;
 	uint32_t last = I386_VM_PDE(v + bytes - 1);
 	for (uint32_t i = I386_VM_PDE(v); i <= last; i++) {
-		if (pt->pt_dir[i] & I386_VM_PRESENT)
-			continue;
 		if (is_kern_pde(i))
 			panic("%s: mapping 0x%x+0x%x into the kernel's PDE %u", __func__, v, bytes, i);
+		if (pt->pt_dir[i] & I386_VM_PRESENT)
+			continue;
 		phys_bytes t = alloc_mem(1, PAF_CLEAR);
 		if (t == NO_MEM)
 			return ENOMEM;
@@ -189,9 +189,13 @@ int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint3
 		if (e == NULL)
 			continue; /* unmapping where nothing was ever mapped */
 		uint32_t old = *e;
+		if (how == WMF_WRITEFLAGSONLY && !(old & I386_VM_PRESENT))
+			continue; /* no frame to keep */
 		uint32_t frame = how == WMF_WRITEFLAGSONLY ? (old & I386_VM_ADDR_MASK) : p + off;
 		uint32_t val = flags ? (frame | flags) : 0;
-		if ((old & I386_VM_PRESENT) && (old & ~(I386_VM_ACC | I386_VM_DIRTY)) != val)
+		if ((old & ~(I386_VM_ACC | I386_VM_DIRTY)) == val && val != 0)
+			continue; /* unchanged: keep the accessed and dirty bits */
+		if (old & I386_VM_PRESENT)
 			flush = true;
 		*e = val;
 	}
@@ -210,7 +214,9 @@ void pt_walk(const struct pt *pt, void (*cb)(vir_bytes v, uint32_t pte, void *ar
 {
 	for (uint32_t i = 0; i < I386_VM_PT_ENTRIES; i++) {
 		uint32_t pde = pt->pt_dir[i];
-		if (!(pde & I386_VM_PRESENT) || is_kern_pde(i))
+		/* A table past memory is reported by pt_sanitycheck, not read. */
+		if (!(pde & I386_VM_PRESENT) || is_kern_pde(i) ||
+		    (pde & I386_VM_ADDR_MASK) >= vm_kinfo.mem_bytes)
 			continue;
 		uint32_t *tab = sys_directmap(pde & I386_VM_ADDR_MASK);
 		for (uint32_t j = 0; j < I386_VM_PT_ENTRIES; j++)
