@@ -46,8 +46,8 @@ void pu_claim(struct physusage *pu, uint32_t frame, uint32_t count, enum pu_owne
 			pu->map[f] = (uint8_t)owner;
 			continue;
 		}
-		struct pu_finding fd = { PU_OVERLAP, f, 1, owner, (enum pu_owner)pu->map[f], who,
-					 where };
+		struct pu_finding fd = { PU_OVERLAP, f,    1, owner, (enum pu_owner)pu->map[f],
+					 who,        where };
 		pu->findings++;
 		pu->report(&fd, pu->arg);
 	}

@@ -12,22 +12,22 @@
 #include <stdint.h>
 
 enum pu_owner {
-	PU_NONE = 0, /* not claimed (yet) */
-	PU_FREE, /* in the allocator's free runs */
-	PU_KERNEL, /* the kernel's image and data */
-	PU_DEVICE, /* device memory (never in the pool) */
-	PU_VMSELF, /* VM's own metadata */
-	PU_SLAB, /* a slab page (VM's objects) */
-	PU_PAGEDIR, /* a page directory */
+	PU_NONE = 0,  /* not claimed (yet) */
+	PU_FREE,      /* in the allocator's free runs */
+	PU_KERNEL,    /* the kernel's image and data */
+	PU_DEVICE,    /* device memory (never in the pool) */
+	PU_VMSELF,    /* VM's own metadata */
+	PU_SLAB,      /* a slab page (VM's objects) */
+	PU_PAGEDIR,   /* a page directory */
 	PU_PAGETABLE, /* a page table */
-	PU_REGION, /* a page of a region */
-	PU_CACHE, /* a block held by the cache */
+	PU_REGION,    /* a page of a region */
+	PU_CACHE,     /* a block held by the cache */
 	PU_NOWNERS
 };
 
 enum pu_finding_kind {
 	PU_OVERLAP, /* frame claimed by owner and already by prev */
-	PU_LEAK, /* frames [frame, frame + count) claimed by nobody */
+	PU_LEAK,    /* frames [frame, frame + count) claimed by nobody */
 };
 
 struct pu_finding {
@@ -37,7 +37,7 @@ struct pu_finding {
 	enum pu_owner owner;
 	enum pu_owner prev;
 	const char *who; /* the claimant, e.g. a process name; may be NULL */
-	uint32_t where; /* e.g. the virtual address it is mapped at */
+	uint32_t where;  /* e.g. the virtual address it is mapped at */
 };
 
 struct physusage {

@@ -25,14 +25,14 @@
 
 static struct {
 	uint32_t nframes; /* frames of the machine */
-	uint32_t npool; /* frames handed out or free */
+	uint32_t npool;   /* frames handed out or free */
 	uint32_t nfree;
 	uint32_t largest;
-	uint32_t *run_len; /* at a run's first frame: its length; else 0 */
+	uint32_t *run_len;   /* at a run's first frame: its length; else 0 */
 	uint32_t *run_first; /* at a run's last frame: its first frame */
-	uint32_t *next; /* size-class list links, at a run's first frame */
+	uint32_t *next;      /* size-class list links, at a run's first frame */
 	uint32_t *prev;
-	uint32_t *nruns; /* number of runs of each length, [0..nframes] */
+	uint32_t *nruns;   /* number of runs of each length, [0..nframes] */
 	uint32_t *freemap; /* one bit per frame, set when free */
 	uint32_t bucket[NBUCKETS];
 	uint32_t nonempty; /* bit b set when bucket b has a run */
@@ -250,8 +250,8 @@ int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra)
 
 	memset(&pm, 0, sizeof(pm));
 	pm.nframes = n;
-	pm.nreserved = ki->nr_reserved < VM_KINFO_MAX_RESERVED ? ki->nr_reserved
-							       : VM_KINFO_MAX_RESERVED;
+	pm.nreserved =
+	    ki->nr_reserved < VM_KINFO_MAX_RESERVED ? ki->nr_reserved : VM_KINFO_MAX_RESERVED;
 	memcpy(pm.reserved, ki->reserved, pm.nreserved * sizeof(pm.reserved[0]));
 
 	/* The metadata goes into the first stretch of pool frames long enough. */
@@ -306,23 +306,25 @@ uint32_t phys_sanitycheck(void (*cb)(uint32_t first, uint32_t count, void *arg),
 		uint32_t prev = NIL;
 		for (uint32_t r = pm.bucket[b]; r != NIL; prev = r, r = pm.next[r]) {
 			uint32_t len = pm.run_len[r];
-			if (r >= pm.nframes || len == 0 || len > pm.nframes - r || bucket_of(len) != b ||
-			    pm.prev[r] != prev) {
-				vm_printf("sanity: allocator: run at frame 0x%x (length %u) is corrupt "
-					  "in bucket %u\n",
-					  r, len, b);
+			if (r >= pm.nframes || len == 0 || len > pm.nframes - r ||
+			    bucket_of(len) != b || pm.prev[r] != prev) {
+				vm_printf(
+				    "sanity: allocator: run at frame 0x%x (length %u) is corrupt "
+				    "in bucket %u\n",
+				    r, len, b);
 				return findings + 1; /* the list cannot be trusted further */
 			}
 			if (pm.run_first[r + len - 1] != r) {
-				vm_printf("sanity: allocator: run 0x%x+%u: end tag says 0x%x\n", r, len,
-					  pm.run_first[r + len - 1]);
+				vm_printf("sanity: allocator: run 0x%x+%u: end tag says 0x%x\n", r,
+					  len, pm.run_first[r + len - 1]);
 				findings++;
 			}
 			for (uint32_t f = r; f < r + len; f++)
 				if (!phys_frame_free(f)) {
-					vm_printf("sanity: allocator: frame 0x%x of free run 0x%x+%u "
-						  "is not marked free\n",
-						  f, r, len);
+					vm_printf(
+					    "sanity: allocator: frame 0x%x of free run 0x%x+%u "
+					    "is not marked free\n",
+					    f, r, len);
 					findings++;
 					break;
 				}
@@ -350,7 +352,8 @@ uint32_t phys_sanitycheck(void (*cb)(uint32_t first, uint32_t count, void *arg),
 		findings++;
 	}
 	if (largest != pm.largest) {
-		vm_printf("sanity: allocator: largest run is %u, recorded %u\n", largest, pm.largest);
+		vm_printf("sanity: allocator: largest run is %u, recorded %u\n", largest,
+			  pm.largest);
 		findings++;
 	}
 	uint32_t hist = 0;

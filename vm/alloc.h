@@ -13,7 +13,7 @@
 #define NO_MEM ((phys_bytes)0xFFFFFFFFu)
 
 /* Allocation flags. */
-#define PAF_CLEAR 0x1 /* zero the frames */
+#define PAF_CLEAR 0x1     /* zero the frames */
 #define PAF_LOWER16MB 0x2 /* frames below 16 MB (ISA DMA) */
 
 /* Called when an allocation cannot be satisfied: free about `pages` pages
@@ -37,10 +37,10 @@ void free_mem(phys_bytes base, uint32_t pages);
 /* Register the shrinker asked before an allocation fails. */
 void phys_set_shrinker(phys_shrinker_fn fn);
 
-uint32_t phys_free_pages(void); /* free frames now */
+uint32_t phys_free_pages(void);  /* free frames now */
 uint32_t phys_total_pages(void); /* frames in the pool */
 uint32_t phys_largest_run(void); /* longest run of free frames */
-uint32_t phys_nframes(void); /* frames of the machine, pool or not */
+uint32_t phys_nframes(void);     /* frames of the machine, pool or not */
 
 /* Where VM's own metadata pages are. */
 void phys_self_range(phys_bytes *base, uint32_t *pages);

@@ -6,9 +6,9 @@
  * factors with the general formulas, so they are right for any input
  * balances, not only for the cases a particular caller produces.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include "avl.h"
@@ -143,8 +143,8 @@ int avl_insert(struct avl_tree *t, struct avl_node *n)
 
 void avl_remove(struct avl_tree *t, struct avl_node *n)
 {
-	struct avl_node *p;	/* lowest node whose subtree may have shrunk... */
-	bool left_side = false;	/* ...on this side */
+	struct avl_node *p;     /* lowest node whose subtree may have shrunk... */
+	bool left_side = false; /* ...on this side */
 
 	if (n->left != NULL && n->right != NULL) {
 		/* Relink the successor s (which has no left child) into n's place. */
@@ -200,11 +200,11 @@ void avl_remove(struct avl_tree *t, struct avl_node *n)
 		else
 			p->balance--;
 		if (p->balance == 1 || p->balance == -1)
-			break;	/* p's height did not change */
+			break; /* p's height did not change */
 		if (p->balance != 0) {
 			p = rebalance(t, p);
 			if (p->balance != 0)
-				break;	/* single rotation kept the height */
+				break; /* single rotation kept the height */
 		}
 		/* p's subtree is one level lower than before. */
 		q = p->parent;
@@ -323,12 +323,12 @@ struct avl_node *avl_prev(const struct avl_node *n)
 struct check {
 	char *why;
 	size_t whylen;
-	size_t pos;		/* characters written to why */
+	size_t pos; /* characters written to why */
 	int errors;
-	size_t nodes;		/* nodes visited */
-	size_t limit;		/* stop descending after this many nodes (cycles) */
-	bool stopped;		/* the limit or the depth bound was hit */
-	const struct avl_node *prev;	/* in-order predecessor of the node being visited */
+	size_t nodes;                /* nodes visited */
+	size_t limit;                /* stop descending after this many nodes (cycles) */
+	bool stopped;                /* the limit or the depth bound was hit */
+	const struct avl_node *prev; /* in-order predecessor of the node being visited */
 };
 
 static void put_str(struct check *c, const char *s)

@@ -51,7 +51,6 @@ struct avl_node *avl_prev(const struct avl_node *n);
  * number of violations found; describes the first in why (if whylen > 0). */
 int avl_check(const struct avl_tree *t, char *why, size_t whylen);
 
-#define avl_entry(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define avl_entry(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

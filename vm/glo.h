@@ -12,11 +12,11 @@
 struct vm_stats {
 	uint32_t pagetables; /* frames holding page directories and tables */
 	uint64_t calls[VM_RQ_LAST - VM_RQ_BASE + 1]; /* by call number */
-	uint64_t pf_zerofill; /* faults that mapped a fresh zeroed page */
-	uint64_t pf_cowcopy; /* copy-on-write faults that copied */
-	uint64_t pf_cowreuse; /* copy-on-write faults that kept the page */
-	uint64_t pf_refused; /* faults answered with a signal */
-	uint64_t pf_nomem; /* faults refused for lack of memory */
+	uint64_t pf_zerofill;                        /* faults that mapped a fresh zeroed page */
+	uint64_t pf_cowcopy;                         /* copy-on-write faults that copied */
+	uint64_t pf_cowreuse;                        /* copy-on-write faults that kept the page */
+	uint64_t pf_refused;                         /* faults answered with a signal */
+	uint64_t pf_nomem;                           /* faults refused for lack of memory */
 	uint64_t spawns, forks, execs, exits;
 	uint64_t bad_calls; /* rejected: unknown call, wrong caller */
 };

@@ -129,7 +129,8 @@ int libexec_load(struct exec_info *ei)
 		/* The rest of the last file page is bss: make sure it is zero. */
 		vir_bytes end = s->vaddr + s->filesz, bss_end = s->vaddr + s->memsz;
 		vir_bytes clear_end = PAGE_UP(end) < bss_end ? PAGE_UP(end) : bss_end;
-		if (s->filesz && clear_end > end && (r = ei->clearmem(ei, end, clear_end - end)) != 0)
+		if (s->filesz && clear_end > end &&
+		    (r = ei->clearmem(ei, end, clear_end - end)) != 0)
 			return r;
 	}
 	vir_bytes stack_lo = ei->user_hi - EXEC_STACK_SIZE;

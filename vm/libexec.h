@@ -16,9 +16,9 @@
 
 struct exec_segment {
 	vir_bytes vaddr;
-	vir_bytes memsz; /* bytes in memory */
+	vir_bytes memsz;  /* bytes in memory */
 	vir_bytes filesz; /* of those, from data (the rest is zero: bss) */
-	int prot; /* VM_PROT_* */
+	int prot;         /* VM_PROT_* */
 	const void *data; /* filesz bytes, the caller's */
 };
 
@@ -43,8 +43,8 @@ struct exec_info {
 	int (*finish)(struct exec_info *ei, vir_bytes brk);
 
 	/* Results. */
-	bool cleared; /* clearproc ran: on failure the caller must end it */
-	vir_bytes brk; /* end of the highest segment */
+	bool cleared;        /* clearproc ran: on failure the caller must end it */
+	vir_bytes brk;       /* end of the highest segment */
 	vir_bytes stack_top; /* initial stack pointer */
 };
 

@@ -22,7 +22,7 @@ bool vm_sanity_enabled;
 
 /* Who may make a call. */
 enum caller_class {
-	CALLER_PROC, /* any live process, for itself */
+	CALLER_PROC,   /* any live process, for itself */
 	CALLER_KERNEL, /* only the kernel / process manager */
 };
 
@@ -32,7 +32,7 @@ struct vm_call {
 	enum caller_class who;
 };
 
-#define CALL(nr) [(nr) - VM_RQ_BASE]
+#define CALL(nr) [(nr)-VM_RQ_BASE]
 static const struct vm_call vm_calls[VM_RQ_LAST - VM_RQ_BASE + 1] = {
 	CALL(VM_MMAP) = { "mmap", do_mmap, CALLER_PROC },
 	CALL(VM_MUNMAP) = { "munmap", do_munmap, CALLER_PROC },

@@ -29,8 +29,8 @@ static int contig_new(struct vir_region *r)
 	for (uint32_t i = 0; i < pages; i++) {
 		phys_bytes frame = base + (i << VM_PAGE_SHIFT);
 		struct phys_block *pb = pb_new(frame);
-		struct phys_region *pr = pb ? pb_reference(pb, r, r->vaddr + (i << VM_PAGE_SHIFT))
-					    : NULL;
+		struct phys_region *pr =
+		    pb ? pb_reference(pb, r, r->vaddr + (i << VM_PAGE_SHIFT)) : NULL;
 		if (pr == NULL) {
 			/* The pages referenced so far are freed with the region. */
 			if (pb)

@@ -46,8 +46,7 @@ int do_mmap(message *m)
 
 	if ((r = vm_isokendpt(m->m_source, &vmp)) != VM_OK)
 		return r;
-	if (!page_len(m->m_mmap.len, &len) || (flags & ~VM_MAP_ALLFLAGS) ||
-	    (prot & ~VM_PROT_ALL))
+	if (!page_len(m->m_mmap.len, &len) || (flags & ~VM_MAP_ALLFLAGS) || (prot & ~VM_PROT_ALL))
 		return EINVAL;
 	if ((flags & VM_MAP_CONTIG) && !(flags & VM_MAP_PREALLOC))
 		return EINVAL;

@@ -64,8 +64,8 @@ void pt_init(void)
 
 static uint32_t kern_pde(uint32_t i)
 {
-	return (vm_kinfo.kern_paddr + (i - kern_pde_first) * I386_BIG_PAGE_SIZE) |
-	       I386_VM_PRESENT | I386_VM_WRITE | I386_VM_BIGPAGE | I386_VM_GLOBAL;
+	return (vm_kinfo.kern_paddr + (i - kern_pde_first) * I386_BIG_PAGE_SIZE) | I386_VM_PRESENT |
+	       I386_VM_WRITE | I386_VM_BIGPAGE | I386_VM_GLOBAL;
 }
 
 static bool is_kern_pde(uint32_t i)
@@ -111,7 +111,8 @@ int pt_ptalloc_in_range(struct pt *pt, vir_bytes v, vir_bytes bytes)
 	uint32_t last = I386_VM_PDE(v + bytes - 1);
 	for (uint32_t i = I386_VM_PDE(v); i <= last; i++) {
 		if (is_kern_pde(i))
-			panic("%s: mapping 0x%x+0x%x into the kernel's PDE %u", __func__, v, bytes, i);
+			panic("%s: mapping 0x%x+0x%x into the kernel's PDE %u", __func__, v, bytes,
+			      i);
 		if (pt->pt_dir[i] & I386_VM_PRESENT)
 			continue;
 		phys_bytes t = alloc_mem(1, PAF_CLEAR);
@@ -134,8 +135,7 @@ void pt_snapshot(const struct pt *pt, vir_bytes v, vir_bytes bytes, struct pt_sn
 			snap->present[i / 32] |= 1u << (i % 32);
 }
 
-void pt_free_new_empty(struct pt *pt, const struct pt_snapshot *snap, vir_bytes v,
-		       vir_bytes bytes)
+void pt_free_new_empty(struct pt *pt, const struct pt_snapshot *snap, vir_bytes v, vir_bytes bytes)
 {
 	bool flush = false;
 
@@ -225,8 +225,7 @@ void pt_walk(const struct pt *pt, void (*cb)(vir_bytes v, uint32_t pte, void *ar
 	}
 }
 
-void pt_frames(const struct pt *pt, void (*cb)(phys_bytes frame, int is_dir, void *arg),
-	       void *arg)
+void pt_frames(const struct pt *pt, void (*cb)(phys_bytes frame, int is_dir, void *arg), void *arg)
 {
 	cb(pt->pt_dir_phys, 1, arg);
 	for (uint32_t i = 0; i < I386_VM_PT_ENTRIES; i++)
@@ -264,7 +263,8 @@ uint32_t pt_sanitycheck(const struct pt *pt, const char *who)
 		}
 	}
 	if (npt != pt->pt_npt) {
-		vm_printf("sanity: %s: %u page tables present, %u recorded\n", who, npt, pt->pt_npt);
+		vm_printf("sanity: %s: %u page tables present, %u recorded\n", who, npt,
+			  pt->pt_npt);
 		findings++;
 	}
 	return findings;

@@ -30,12 +30,12 @@ struct pt {
 	phys_bytes pt_dir_phys;
 	uint32_t *pt_dir; /* VM's view of it (direct map) */
 	endpoint_t pt_ep; /* whose TLB to flush */
-	uint32_t pt_npt; /* page tables allocated */
+	uint32_t pt_npt;  /* page tables allocated */
 };
 
 /* How pt_writemap treats an entry. */
 enum wmf {
-	WMF_OVERWRITE = 1, /* map phys there, whatever was there */
+	WMF_OVERWRITE = 1,  /* map phys there, whatever was there */
 	WMF_WRITEFLAGSONLY, /* keep the frame, set the flags */
 };
 
@@ -67,8 +67,7 @@ void pt_snapshot(const struct pt *pt, vir_bytes v, vir_bytes bytes, struct pt_sn
 
 /* Free the page tables covering [v, v + bytes) that were made after snap
  * (taken of the same range) and map nothing, so that a failed call leaves no page tables behind. */
-void pt_free_new_empty(struct pt *pt, const struct pt_snapshot *snap, vir_bytes v,
-		       vir_bytes bytes);
+void pt_free_new_empty(struct pt *pt, const struct pt_snapshot *snap, vir_bytes v, vir_bytes bytes);
 
 /* Write PTEs for [v, v + bytes) -> [p, ...) with flags (I386_VM_*; 0 to
  * unmap). Page tables must exist unless unmapping. When a present entry
@@ -84,8 +83,7 @@ uint32_t pt_lookup(const struct pt *pt, vir_bytes v);
 void pt_walk(const struct pt *pt, void (*cb)(vir_bytes v, uint32_t pte, void *arg), void *arg);
 
 /* Calls cb for the directory and each page table frame. */
-void pt_frames(const struct pt *pt, void (*cb)(phys_bytes frame, int is_dir, void *arg),
-	       void *arg);
+void pt_frames(const struct pt *pt, void (*cb)(phys_bytes frame, int is_dir, void *arg), void *arg);
 
 /* Findings in pt's kernel mappings and page-table entries (printed). */
 uint32_t pt_sanitycheck(const struct pt *pt, const char *who);

@@ -14,11 +14,11 @@ int do_remap(message *m);
 int do_shared_unmap(message *m);
 int do_spawn(message *m); /* exit.c */
 int do_exit(message *m);
-int do_fork(message *m); /* fork.c */
-int do_exec(message *m); /* exec.c */
+int do_fork(message *m);       /* fork.c */
+int do_exec(message *m);       /* exec.c */
 int do_pagefaults(message *m); /* pagefaults.c */
-int do_query(message *m); /* query.c */
-int do_sanity(message *m); /* sanitycheck.c */
+int do_query(message *m);      /* query.c */
+int do_sanity(message *m);     /* sanitycheck.c */
 
 /* Run every consistency check; returns the number of findings, each
  * printed on the diagnostics console. */

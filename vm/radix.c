@@ -7,16 +7,16 @@
  * Nothing here recurses: the paths are at most RADIX_MAXHEIGHT nodes long
  * and kept in small arrays on the stack.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 
 #include <vmscope/errno.h>
 
 #include "radix.h"
 #include "slab.h"
 
-#define RADIX_MAXHEIGHT 6	/* ceil(32 / RADIX_BITS) */
+#define RADIX_MAXHEIGHT 6 /* ceil(32 / RADIX_BITS) */
 #define RADIX_MASK (RADIX_FANOUT - 1)
 
 /* Nodes radix_insert may need at once: a new root chain plus a new path. */
@@ -162,7 +162,7 @@ void *radix_replace(struct radix *r, uint32_t key, void *val)
 	void *old;
 
 	if (leaf == NULL || leaf->slot[idx] == NULL)
-		return NULL;	/* not mapped: against the contract, change nothing */
+		return NULL; /* not mapped: against the contract, change nothing */
 	old = leaf->slot[idx];
 	leaf->slot[idx] = val;
 	return old;
@@ -170,7 +170,7 @@ void *radix_replace(struct radix *r, uint32_t key, void *val)
 
 void *radix_remove(struct radix *r, uint32_t key)
 {
-	struct radix_node *path[RADIX_MAXHEIGHT + 1];	/* path[level] */
+	struct radix_node *path[RADIX_MAXHEIGHT + 1]; /* path[level] */
 	struct radix_node *node = r->root;
 	uint32_t level;
 	void *val;
@@ -215,7 +215,7 @@ void *radix_remove(struct radix *r, uint32_t key)
 
 void *radix_next(const struct radix *r, uint32_t *key)
 {
-	const struct radix_node *path[RADIX_MAXHEIGHT + 1];	/* path[level] */
+	const struct radix_node *path[RADIX_MAXHEIGHT + 1]; /* path[level] */
 	const struct radix_node *node = r->root;
 	uint32_t k = *key, level = r->height;
 
@@ -237,7 +237,7 @@ void *radix_next(const struct radix *r, uint32_t *key)
 
 			if (level == r->height)
 				return NULL;
-			span = (uint32_t)1 << (shift + RADIX_BITS);	/* keys under node */
+			span = (uint32_t)1 << (shift + RADIX_BITS); /* keys under node */
 			base = clear_low(k, shift + RADIX_BITS);
 			if (base > UINT32_MAX - span)
 				return NULL;
@@ -267,8 +267,8 @@ void *radix_next(const struct radix *r, uint32_t *key)
 /* Count the nodes of r and, if release, free them (post-order). */
 static size_t walk(struct radix_node *root, uint32_t height, bool release)
 {
-	struct radix_node *node[RADIX_MAXHEIGHT + 1];	/* node[level] */
-	unsigned int next[RADIX_MAXHEIGHT + 1];		/* next slot to visit */
+	struct radix_node *node[RADIX_MAXHEIGHT + 1]; /* node[level] */
+	unsigned int next[RADIX_MAXHEIGHT + 1];       /* next slot to visit */
 	uint32_t level = height;
 	size_t n = 0;
 

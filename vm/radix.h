@@ -21,7 +21,7 @@ struct radix_node {
 struct radix {
 	struct radix_node *root;
 	uint32_t height; /* 0: empty; keys < RADIX_FANOUT^height */
-	uint32_t count; /* entries */
+	uint32_t count;  /* entries */
 };
 
 /* Make r empty. */

@@ -45,8 +45,7 @@ struct vir_region *map_lookup_above(struct vmproc *vmp, vir_bytes addr)
 
 bool map_range_free(struct vmproc *vmp, vir_bytes v, vir_bytes len)
 {
-	if (len == 0 || v < vm_kinfo.user_lo || v > vm_kinfo.user_hi ||
-	    len > vm_kinfo.user_hi - v)
+	if (len == 0 || v < vm_kinfo.user_lo || v > vm_kinfo.user_hi || len > vm_kinfo.user_hi - v)
 		return false;
 	struct vir_region *r = map_lookup_above(vmp, v);
 	return r == NULL || r->vaddr >= v + len;
@@ -315,7 +314,8 @@ static void region_split(struct vmproc *vmp, struct vir_region *r, vir_bytes hol
 	r2->node.key = hole_end;
 	r2->resident = 0;
 	uint32_t key = hole_end >> VM_PAGE_SHIFT;
-	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL && key <= (end - 1) >> VM_PAGE_SHIFT) {
+	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL &&
+	       key <= (end - 1) >> VM_PAGE_SHIFT) {
 		pr->parent = r2;
 		r->resident--;
 		r2->resident++;
@@ -455,8 +455,8 @@ static void check_pte(vir_bytes v, uint32_t pte, void *arg)
 	}
 }
 
-uint32_t map_sanitycheck(struct vmproc *vmp,
-			 void (*claim)(const struct phys_block *pb, void *arg), void *arg)
+uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_block *pb, void *arg),
+			 void *arg)
 {
 	const char *who = vmp->vm_name;
 	uint32_t findings = 0, virt = 0, resident = 0;
@@ -524,14 +524,15 @@ uint32_t map_sanitycheck(struct vmproc *vmp,
 			refs++;
 			listed |= q == pr;
 			if ((q->parent->flags & VR_SHARED) != (r->flags & VR_SHARED)) {
-				vm_printf("sanity: %s: page 0x%08x: block 0x%x is in a shared and a "
-					  "private region (%s at 0x%x)\n",
-					  who, v, pb->phys, q->parent->parent->vm_name, q->vaddr);
+				vm_printf(
+				    "sanity: %s: page 0x%08x: block 0x%x is in a shared and a "
+				    "private region (%s at 0x%x)\n",
+				    who, v, pb->phys, q->parent->parent->vm_name, q->vaddr);
 				findings++;
 			}
 			if (q->ph != pb) {
-				vm_printf("sanity: %s: block 0x%x lists a page of block 0x%x\n", who,
-					  pb->phys, q->ph ? q->ph->phys : 0);
+				vm_printf("sanity: %s: block 0x%x lists a page of block 0x%x\n",
+					  who, pb->phys, q->ph ? q->ph->phys : 0);
 				findings++;
 			}
 		}

@@ -22,9 +22,9 @@ struct vir_region;
 /* A frame and everyone that maps it. */
 struct phys_block {
 	phys_bytes phys;
-	uint32_t refcount; /* phys_regions on the list below */
+	uint32_t refcount;               /* phys_regions on the list below */
 	struct phys_region *firstregion; /* list through next_ph_list */
-	uint32_t flags; /* PBF_* */
+	uint32_t flags;                  /* PBF_* */
 };
 
 #define PBF_DEVICE 0x1 /* device memory: not from the pool, never freed or cleared */
@@ -33,7 +33,7 @@ struct phys_block {
 struct phys_region {
 	struct phys_block *ph;
 	struct vir_region *parent;
-	vir_bytes vaddr; /* the page's address in parent's process */
+	vir_bytes vaddr;                  /* the page's address in parent's process */
 	struct phys_region *next_ph_list; /* next reference to ph */
 };
 
@@ -41,12 +41,12 @@ struct phys_region {
 #define VR_READABLE 0x001
 #define VR_WRITABLE 0x002
 #define VR_EXEC 0x004
-#define VR_SHARED 0x010 /* stays shared across fork */
+#define VR_SHARED 0x010        /* stays shared across fork */
 #define VR_UNINITIALIZED 0x020 /* fresh pages are not cleared */
-#define VR_LOWER16MB 0x040 /* frames below 16 MB */
-#define VR_CONTIG 0x080 /* physically contiguous */
-#define VR_PREALLOC 0x100 /* every page allocated at creation */
-#define VR_HEAP 0x200 /* made by brk */
+#define VR_LOWER16MB 0x040     /* frames below 16 MB */
+#define VR_CONTIG 0x080        /* physically contiguous */
+#define VR_PREALLOC 0x100      /* every page allocated at creation */
+#define VR_HEAP 0x200          /* made by brk */
 #define VR_PROTMASK (VR_READABLE | VR_WRITABLE | VR_EXEC)
 
 struct vir_region {
@@ -55,9 +55,9 @@ struct vir_region {
 	vir_bytes length;
 	struct vmproc *parent;
 	const struct mem_type *memtype;
-	uint32_t flags; /* VR_* */
+	uint32_t flags;    /* VR_* */
 	uint32_t resident; /* pages present */
-	phys_bytes phys; /* MT_DIRECTPHYS: frame of vaddr when created */
+	phys_bytes phys;   /* MT_DIRECTPHYS: frame of vaddr when created */
 };
 
 /* Region of vmp containing addr, or NULL. */
@@ -106,8 +106,8 @@ void map_free_proc(struct vmproc *vmp);
 
 enum pf_result {
 	PF_RESOLVED, /* mapped: retry the access */
-	PF_SEGV, /* the access is not allowed: SIGSEGV */
-	PF_NOMEM, /* allowed, but no memory to back it */
+	PF_SEGV,     /* the access is not allowed: SIGSEGV */
+	PF_NOMEM,    /* allowed, but no memory to back it */
 };
 
 /* Resolve a fault at addr in r (write: a store). */
@@ -141,8 +141,8 @@ int map_ph_writept(struct vmproc *vmp, struct phys_region *pr);
 
 /* Findings in vmp's regions, pages and page tables (printed). Calls claim
  * once for each phys_block whose first reference is in vmp. */
-uint32_t map_sanitycheck(struct vmproc *vmp,
-			 void (*claim)(const struct phys_block *pb, void *arg), void *arg);
+uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_block *pb, void *arg),
+			 void *arg);
 
 /* The i-th region of vmp in address order, or NULL. */
 struct vir_region *map_region_at(struct vmproc *vmp, uint32_t i);

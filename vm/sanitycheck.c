@@ -65,8 +65,8 @@ static void claim_slab(phys_bytes page, void *arg)
 static void claim_pt(phys_bytes frame, int is_dir, void *arg)
 {
 	struct vmproc *vmp = arg;
-	pu_claim(&pu, frame >> VM_PAGE_SHIFT, 1, is_dir ? PU_PAGEDIR : PU_PAGETABLE,
-		 vmp->vm_name, frame);
+	pu_claim(&pu, frame >> VM_PAGE_SHIFT, 1, is_dir ? PU_PAGEDIR : PU_PAGETABLE, vmp->vm_name,
+		 frame);
 }
 
 /* Device frames are claimed as device memory already (reserved ranges

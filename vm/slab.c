@@ -26,10 +26,10 @@ enum slab_list { SLAB_PARTIAL = 1, SLAB_FULL };
 
 struct slabheader {
 	uint32_t magic;
-	uint16_t size; /* object size */
-	uint16_t nobjs; /* objects in the page */
-	uint16_t nused; /* objects allocated */
-	uint16_t list; /* enum slab_list */
+	uint16_t size;   /* object size */
+	uint16_t nobjs;  /* objects in the page */
+	uint16_t nused;  /* objects allocated */
+	uint16_t list;   /* enum slab_list */
 	phys_bytes phys; /* this page */
 	struct slabheader *next;
 	struct slabheader *prev;
@@ -137,8 +137,8 @@ void slabfree(void *obj, size_t bytes)
 	size_t off = (size_t)((char *)obj - (char *)s);
 
 	if (s->magic != SLAB_MAGIC || s->size != size)
-		panic("%s: %p (%zu bytes) is not a slab object (magic 0x%x, size %u)", __func__, obj,
-		      bytes, s->magic, s->size);
+		panic("%s: %p (%zu bytes) is not a slab object (magic 0x%x, size %u)", __func__,
+		      obj, bytes, s->magic, s->size);
 	if (off < SLAB_OBJ0 || (off - SLAB_OBJ0) % size != 0)
 		panic("%s: %p is not at an object boundary of slab 0x%x", __func__, obj, s->phys);
 	unsigned i = (unsigned)((off - SLAB_OBJ0) / size);
@@ -197,17 +197,19 @@ uint32_t slab_sanitycheck(void (*cb)(phys_bytes page, void *arg), void *arg)
 					bits += (uint32_t)__builtin_popcountll(s->used[w]);
 				if (s->magic != SLAB_MAGIC || s->size != k * SLAB_GRAIN ||
 				    s->prev != prev || s->list != l) {
-					vm_printf("sanity: slab: page %p of the %u-byte cache has a "
-						  "corrupt header (magic 0x%x size %u)\n",
-						  (void *)s, k * SLAB_GRAIN, s->magic, s->size);
+					vm_printf(
+					    "sanity: slab: page %p of the %u-byte cache has a "
+					    "corrupt header (magic 0x%x size %u)\n",
+					    (void *)s, k * SLAB_GRAIN, s->magic, s->size);
 					return findings + 1;
 				}
 				if (bits != s->nused || s->nused == 0 ||
 				    (l == SLAB_FULL) != (s->nused == s->nobjs)) {
-					vm_printf("sanity: slab: page 0x%x (%u-byte objects): %u in "
-						  "use, bitmap has %u, %u objects, on the %s list\n",
-						  s->phys, s->size, s->nused, bits, s->nobjs,
-						  l == SLAB_FULL ? "full" : "partial");
+					vm_printf(
+					    "sanity: slab: page 0x%x (%u-byte objects): %u in "
+					    "use, bitmap has %u, %u objects, on the %s list\n",
+					    s->phys, s->size, s->nused, bits, s->nobjs,
+					    l == SLAB_FULL ? "full" : "partial");
 					findings++;
 				}
 				cpages++;

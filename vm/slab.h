@@ -19,9 +19,8 @@ void slabfree(void *obj, size_t bytes);
 #define SLABALLOC(p) ((p) = slaballoc(sizeof(*(p))))
 #define SLABFREE(p) slabfree((p), sizeof(*(p)))
 
-
 #define SLAB_MAXSIZE 2048 /* largest object */
-#define SLAB_GRAIN 8 /* sizes are rounded up to this */
+#define SLAB_GRAIN 8      /* sizes are rounded up to this */
 
 /* Forget every slab (VM boots again). */
 void slab_init(void);

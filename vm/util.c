@@ -85,16 +85,16 @@ int vm_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
 			out_c(&o, (char)va_arg(ap, int));
 			break;
 		case 'd': {
-			long long v = lng >= 2 ? va_arg(ap, long long)
+			long long v = lng >= 2   ? va_arg(ap, long long)
 				      : lng == 1 ? va_arg(ap, long)
 						 : va_arg(ap, int);
-			out_num(&o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 10,
-				v < 0, width, pad, left);
+			out_num(&o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v,
+				10, v < 0, width, pad, left);
 			break;
 		}
 		case 'u':
 		case 'x': {
-			unsigned long long v = lng >= 2 ? va_arg(ap, unsigned long long)
+			unsigned long long v = lng >= 2   ? va_arg(ap, unsigned long long)
 					       : lng == 1 ? va_arg(ap, unsigned long)
 							  : va_arg(ap, unsigned int);
 			out_num(&o, v, *p == 'u' ? 10 : 16, 0, width, pad, left);

@@ -9,8 +9,7 @@
  * optional width, '0' and '-' flags and the 'l'/'ll'/'z' sizes. Returns
  * the length the full output would have. */
 int vm_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
-int vm_snprintf(char *buf, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int vm_snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Print to the machine's diagnostics console. */
 void vm_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

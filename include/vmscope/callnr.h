@@ -11,7 +11,7 @@
 #define VM_MMAP (VM_RQ_BASE + 1)
 #define VM_MUNMAP (VM_RQ_BASE + 2)
 #define VM_BRK (VM_RQ_BASE + 3)
-#define VM_REMAP (VM_RQ_BASE + 4) /* share a region of one process with another */
+#define VM_REMAP (VM_RQ_BASE + 4)     /* share a region of one process with another */
 #define VM_SHM_UNMAP (VM_RQ_BASE + 5) /* m_munmap.addr: start of a remapped region */
 #define VM_YIELDBLOCKGETBLOCK (VM_RQ_BASE + 6)
 #define VM_FORGETBLOCK (VM_RQ_BASE + 7)
@@ -25,9 +25,9 @@
 #define VM_PAGEFAULT (VM_RQ_BASE + 20)
 
 /* Introspection. */
-#define VM_QUERY (VM_RQ_BASE + 32) /* one statistic, see VMQ_* */
+#define VM_QUERY (VM_RQ_BASE + 32)  /* one statistic, see VMQ_* */
 #define VM_SANITY (VM_RQ_BASE + 33) /* run the consistency check */
-#define VM_INFO (VM_RQ_BASE + 34) /* the debug call */
+#define VM_INFO (VM_RQ_BASE + 34)   /* the debug call */
 
 #define VM_RQ_LAST (VM_RQ_BASE + 48)
 
@@ -57,17 +57,17 @@
  */
 enum vm_query {
 	VMQ_FREE = 1, /* free pages */
-	VMQ_TOTAL, /* pages in the page pool */
-	VMQ_LARGEST, /* largest run of free pages */
-	VMQ_CACHED, /* pages held by the cache */
+	VMQ_TOTAL,    /* pages in the page pool */
+	VMQ_LARGEST,  /* largest run of free pages */
+	VMQ_CACHED,   /* pages held by the cache */
 	VMQ_RESIDENT, /* pages the process has present */
-	VMQ_SHARED, /* of those, shared through shared memory */
-	VMQ_COW, /* of those, shared copy-on-write */
-	VMQ_VIRTUAL, /* pages mapped */
-	VMQ_REGIONS, /* number of regions */
-	VMQ_MINFLT, /* page faults resolved */
-	VMQ_BRK, /* current break */
-	VMQ_REGION, /* one region, see above */
+	VMQ_SHARED,   /* of those, shared through shared memory */
+	VMQ_COW,      /* of those, shared copy-on-write */
+	VMQ_VIRTUAL,  /* pages mapped */
+	VMQ_REGIONS,  /* number of regions */
+	VMQ_MINFLT,   /* page faults resolved */
+	VMQ_BRK,      /* current break */
+	VMQ_REGION,   /* one region, see above */
 };
 
 #endif

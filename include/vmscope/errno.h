@@ -65,12 +65,23 @@ struct vm_errname {
 };
 
 static const struct vm_errname vm_errnames[] = {
-	{ VM_OK, "OK" },	 { EPERM, "EPERM" },   { ENOENT, "ENOENT" },
-	{ ESRCH, "ESRCH" },	 { EIO, "EIO" },       { E2BIG, "E2BIG" },
-	{ ENOEXEC, "ENOEXEC" },	 { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
-	{ EACCES, "EACCES" },	 { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
-	{ EEXIST, "EEXIST" },	 { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
-	{ ENOSYS, "ENOSYS" },	 { EOVERFLOW, "EOVERFLOW" },
+	{ VM_OK, "OK" },
+	{ EPERM, "EPERM" },
+	{ ENOENT, "ENOENT" },
+	{ ESRCH, "ESRCH" },
+	{ EIO, "EIO" },
+	{ E2BIG, "E2BIG" },
+	{ ENOEXEC, "ENOEXEC" },
+	{ EAGAIN, "EAGAIN" },
+	{ ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" },
+	{ EFAULT, "EFAULT" },
+	{ EBUSY, "EBUSY" },
+	{ EEXIST, "EEXIST" },
+	{ EINVAL, "EINVAL" },
+	{ ENOSPC, "ENOSPC" },
+	{ ENOSYS, "ENOSYS" },
+	{ EOVERFLOW, "EOVERFLOW" },
 };
 
 /* Name of error number num ("EINVAL"), or NULL if it has none. */

@@ -13,42 +13,42 @@
 
 #define VM_NR_PROCS 1024 /* process slots on every machine */
 #define VM_ENDPOINT_GEN_SHIFT 10
-#define VM_ENDPOINT(gen, slot) \
+#define VM_ENDPOINT(gen, slot)                                                                     \
 	((endpoint_t)(((uint32_t)(gen) << VM_ENDPOINT_GEN_SHIFT) | (uint32_t)(slot)))
 #define VM_ENDPOINT_SLOT(ep) ((int)((uint32_t)(ep) & (VM_NR_PROCS - 1)))
 #define VM_ENDPOINT_GEN(ep) ((int)((uint32_t)(ep) >> VM_ENDPOINT_GEN_SHIFT))
 #define VM_MAX_GEN ((1 << (31 - VM_ENDPOINT_GEN_SHIFT)) - 1)
 
 /* Endpoints that are not process slots. */
-#define KERNEL ((endpoint_t)-2) /* the machine's kernel (and process manager) */
+#define KERNEL ((endpoint_t)-2)     /* the machine's kernel (and process manager) */
 #define VM_PROC_NR ((endpoint_t)-3) /* VM itself */
-#define NONE ((endpoint_t)-4) /* nobody */
+#define NONE ((endpoint_t)-4)       /* nobody */
 
 #define VM_PROC_NAME_LEN 16
 #define VM_MSG_SIZE 64
 
 /* Page-fault error code bits, as the i386 pushes them. */
-#define VM_PF_PROT 0x1 /* the page was present: a protection fault */
+#define VM_PF_PROT 0x1  /* the page was present: a protection fault */
 #define VM_PF_WRITE 0x2 /* the access was a write */
-#define VM_PF_USER 0x4 /* the access came from user mode */
+#define VM_PF_USER 0x4  /* the access came from user mode */
 
 typedef struct {
 	endpoint_t m_source; /* sender, filled in by the machine */
-	int32_t m_type; /* call number in a request, result in a reply */
+	int32_t m_type;      /* call number in a request, result in a reply */
 	union {
 		uint8_t raw[VM_MSG_SIZE - 8];
-		struct { /* VM_MMAP */
+		struct {                /* VM_MMAP */
 			vir_bytes addr; /* hint or fixed address; result in reply */
 			vir_bytes len;
-			int32_t prot; /* VM_PROT_* */
-			int32_t flags; /* VM_MAP_* */
+			int32_t prot;    /* VM_PROT_* */
+			int32_t flags;   /* VM_MAP_* */
 			phys_bytes phys; /* with VM_MAP_PHYS */
 		} m_mmap;
 		struct { /* VM_MUNMAP, VM_SHM_UNMAP */
 			vir_bytes addr;
 			vir_bytes len;
 		} m_munmap;
-		struct { /* VM_BRK */
+		struct {                /* VM_BRK */
 			vir_bytes addr; /* new break; current break in reply */
 		} m_brk;
 		struct { /* VM_SPAWN */
@@ -64,34 +64,34 @@ typedef struct {
 			endpoint_t child;
 			char name[VM_PROC_NAME_LEN];
 		} m_fork;
-		struct { /* VM_REMAP (from KERNEL) */
-			endpoint_t src; /* whose region */
+		struct {                    /* VM_REMAP (from KERNEL) */
+			endpoint_t src;     /* whose region */
 			vir_bytes src_addr; /* an address inside it */
-			endpoint_t dst; /* who gets the shared mapping */
+			endpoint_t dst;     /* who gets the shared mapping */
 			vir_bytes dst_addr; /* hint (0: VM chooses); result */
-			uint32_t flags; /* VM_REMAP_* */
+			uint32_t flags;     /* VM_REMAP_* */
 		} m_remap;
 		struct { /* VM_EXEC (from KERNEL), one step of building an image */
 			endpoint_t ep;
 			uint32_t op; /* VM_EXEC_* */
 			vir_bytes addr;
 			vir_bytes len;
-			int32_t prot; /* VM_PROT_* */
+			int32_t prot;   /* VM_PROT_* */
 			uint32_t flags; /* VM_EXEC_PREALLOC */
-			vir_bytes brk; /* VM_EXEC_DONE: where the break starts */
+			vir_bytes brk;  /* VM_EXEC_DONE: where the break starts */
 		} m_exec;
 		struct { /* VM_PAGEFAULT (from KERNEL) */
 			endpoint_t ep;
 			vir_bytes addr;
 			uint32_t err; /* VM_PF_* */
 		} m_pagefault;
-		struct { /* VM_QUERY (from KERNEL) */
+		struct {              /* VM_QUERY (from KERNEL) */
 			int32_t what; /* VMQ_* */
 			endpoint_t ep;
 			uint32_t index;
 			uint32_t val[8]; /* results */
 		} m_query;
-		struct { /* VM_SANITY (from KERNEL) */
+		struct {                   /* VM_SANITY (from KERNEL) */
 			uint32_t findings; /* result */
 		} m_sanity;
 	};

@@ -15,7 +15,7 @@
 
 enum kinfo_owner {
 	KRES_KERNEL = 1, /* the kernel's (and VM's) image and data */
-	KRES_DEVICE, /* device memory (the PC hole): never in the pool */
+	KRES_DEVICE,     /* device memory (the PC hole): never in the pool */
 };
 
 /* A physical range the page pool must not hand out. */
@@ -27,13 +27,13 @@ struct kinfo_range {
 
 /* What VM learns about the machine at boot. */
 struct kinfo {
-	phys_bytes mem_bytes; /* physical memory, a multiple of 4 MB */
-	vir_bytes kern_vaddr; /* kernel mapping: 4 MB global supervisor pages */
+	phys_bytes mem_bytes;  /* physical memory, a multiple of 4 MB */
+	vir_bytes kern_vaddr;  /* kernel mapping: 4 MB global supervisor pages */
 	phys_bytes kern_paddr; /* ... of physical memory from here */
-	vir_bytes kern_len; /* ... this long (a multiple of 4 MB) */
-	vir_bytes user_lo; /* lowest address a process may map */
-	vir_bytes user_hi; /* one past the highest */
-	vir_bytes brk_base; /* where a new process's break starts */
+	vir_bytes kern_len;    /* ... this long (a multiple of 4 MB) */
+	vir_bytes user_lo;     /* lowest address a process may map */
+	vir_bytes user_hi;     /* one past the highest */
+	vir_bytes brk_base;    /* where a new process's break starts */
 	uint32_t nr_reserved;
 	struct kinfo_range reserved[VM_KINFO_MAX_RESERVED];
 };
@@ -47,8 +47,8 @@ void *sys_directmap(phys_bytes p);
 
 enum vmctl_req {
 	VMCTL_SETADDRSPACE = 1, /* ep's page directory is at pdir */
-	VMCTL_FLUSHTLB, /* ep's page tables changed */
-	VMCTL_CLEAR_PAGEFAULT, /* ep's page fault is resolved: retry it */
+	VMCTL_FLUSHTLB,         /* ep's page tables changed */
+	VMCTL_CLEAR_PAGEFAULT,  /* ep's page fault is resolved: retry it */
 };
 
 /* Tell the kernel about ep's address space. */
@@ -56,7 +56,7 @@ int sys_vmctl(endpoint_t ep, enum vmctl_req req, phys_bytes pdir);
 
 enum memset_mode {
 	MEMSET_PHYS, /* addr is a physical address; ep is ignored */
-	MEMSET_VIR, /* addr is a virtual address in ep */
+	MEMSET_VIR,  /* addr is a virtual address in ep */
 };
 
 /* Set len bytes at addr to c. */
@@ -73,7 +73,7 @@ int sys_vircopy(endpoint_t sep, vir_bytes src, endpoint_t dep, vir_bytes dst, si
 int sys_umap(endpoint_t ep, vir_bytes vaddr, phys_bytes *paddr);
 
 #define VM_SIGKILL 9
-#define VM_SIGBUS 7 /* a fault VM could not back for lack of memory */
+#define VM_SIGBUS 7   /* a fault VM could not back for lack of memory */
 #define VM_SIGSEGV 11 /* an access the process may not make */
 
 /* Send ep signal sig. For a pending page fault, SIGSEGV and SIGBUS refuse

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-typedef int32_t endpoint_t; /* a process: generation and slot, see ipc.h */
-typedef uint32_t vir_bytes; /* a virtual address or length (i386) */
+typedef int32_t endpoint_t;  /* a process: generation and slot, see ipc.h */
+typedef uint32_t vir_bytes;  /* a virtual address or length (i386) */
 typedef uint32_t phys_bytes; /* a physical address or length (i386) */
 
 #define VM_PAGE_SHIFT 12

@@ -173,8 +173,10 @@ int sys_getkinfo(struct kinfo *ki)
 	ki->user_hi = HOSTED_USER_HI;
 	ki->brk_base = HOSTED_BRK_BASE;
 	ki->reserved[0] = (struct kinfo_range){ 0, VM_PAGE_SIZE, KRES_KERNEL };
-	ki->reserved[1] = (struct kinfo_range){ DEVICE_BASE, DEVICE_END - DEVICE_BASE, KRES_DEVICE };
-	ki->reserved[2] = (struct kinfo_range){ KIMAGE_BASE, KIMAGE_END - KIMAGE_BASE, KRES_KERNEL };
+	ki->reserved[1] =
+	    (struct kinfo_range){ DEVICE_BASE, DEVICE_END - DEVICE_BASE, KRES_DEVICE };
+	ki->reserved[2] =
+	    (struct kinfo_range){ KIMAGE_BASE, KIMAGE_END - KIMAGE_BASE, KRES_KERNEL };
 	ki->nr_reserved = 3;
 	return VM_OK;
 }

@@ -17,7 +17,7 @@
 enum scn_status {
 	SCN_PASSED = 0, /* every check passed */
 	SCN_FAILED = 1, /* a check failed */
-	SCN_ERROR = 2, /* the scenario could not run */
+	SCN_ERROR = 2,  /* the scenario could not run */
 };
 
 struct scn_machine {
@@ -64,6 +64,7 @@ struct scn_machine {
  * checks, errors and the final `N passed, M failed` line through m->print.
  * Boots the machine before the first command (after `mem`), exits every
  * process left at the end, runs VM's consistency check, and halts it. */
-enum scn_status scn_run(const struct scn_machine *m, const char *name, const char *text, size_t len);
+enum scn_status scn_run(const struct scn_machine *m, const char *name, const char *text,
+			size_t len);
 
 #endif

@@ -3,10 +3,12 @@
  * sorted-array reference model, duplicate inserts, and avl_check's ability
  * to find deliberately broken trees.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
+/* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -180,7 +182,7 @@ static void test_avl_sequences(void **state)
 				k = i % 2 == 0 ? i / 2 : SEQ_N - 1 - i / 2;
 				break;
 			default:
-				k = (i * 7919) % SEQ_N;	/* 7919 is prime, coprime to SEQ_N */
+				k = (i * 7919) % SEQ_N; /* 7919 is prime, coprime to SEQ_N */
 				break;
 			}
 			item_set(&items[k], (uint32_t)k * 3 + 1);

@@ -4,21 +4,24 @@
  * hosted machine, with the consistency check and the free-page count
  * compared after each case.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
 #include <vmscope/callnr.h>
 #include <vmscope/mman.h>
 
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
+
 #include "../../kernel-stubs/hosted/machine.h"
 #include "alloc.h"
 #include "glo.h"
-#include "vm.h"
 #include "proto.h"
+#include "region.h"
+#include "vm.h"
 
 static endpoint_t user, sys, stale;
 
@@ -222,7 +225,8 @@ static void test_bad_calls(void **state)
 		int got = vm_handle(&m) ? m.m_type : -1;
 		if (got != c->expect)
 			fail_msg("%s: expected %d, got %d", c->name, c->expect, got);
-		if (phys_free_pages() != free0 || vmproc[VM_ENDPOINT_SLOT(user)].vm_virtual != virt0)
+		if (phys_free_pages() != free0 ||
+		    vmproc[VM_ENDPOINT_SLOT(user)].vm_virtual != virt0)
 			fail_msg("%s: changed something (free %u -> %u)", c->name, free0,
 				 phys_free_pages());
 		if (sanity_check() != 0)
@@ -258,14 +262,41 @@ static void test_uninit_only_for_system(void **state)
 		m.m_mmap.prot = RW;
 		m.m_mmap.flags = VM_MAP_UNINIT;
 		assert_int_equal(hosted_call(&m), 0);
-		assert_int_equal(mmu_access(hosted_proc(who[i]), m.m_mmap.addr, page, sizeof(page),
-					    false),
-				 0);
+		assert_int_equal(
+		    mmu_access(hosted_proc(who[i]), m.m_mmap.addr, page, sizeof(page), false), 0);
 		if (who[i] == user)
 			assert_memory_equal(page, zero, sizeof(page));
 		else
 			assert_memory_not_equal(page, zero, sizeof(page)); /* 0xDB garbage */
 	}
+}
+
+/* A page's refcount never wraps: a reference that would overflow it is
+ * refused (ENOMEM for the fork that wanted it), and nothing is left
+ * behind. The count is raised artificially: 4 billion processes are not. */
+static void test_refcount_saturates(void **state)
+{
+	(void)state;
+	message m;
+	uint8_t b = 7;
+	endpoint_t child;
+
+	memset(&m, 0, sizeof(m));
+	m.m_source = user;
+	m.m_type = VM_MMAP;
+	m.m_mmap.len = VM_PAGE_SIZE;
+	m.m_mmap.prot = RW;
+	assert_int_equal(hosted_call(&m), 0);
+	assert_int_equal(mmu_access(hosted_proc(user), m.m_mmap.addr, &b, 1, true), 0);
+	struct phys_region *pr = map_phys_at(&vmproc[VM_ENDPOINT_SLOT(user)], m.m_mmap.addr);
+	uint32_t free0 = phys_free_pages();
+	pr->ph->refcount = UINT32_MAX;
+	assert_int_equal(hosted_fork(user, "child", &child), ENOMEM);
+	pr->ph->refcount = 1;
+	assert_int_equal(phys_free_pages(), free0);
+	assert_int_equal(sanity_check(), 0);
+	assert_int_equal(hosted_fork(user, "child", &child), 0);
+	assert_int_equal(pr->ph->refcount, 2);
 }
 
 int main(void)
@@ -275,6 +306,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fault_outside_regions_is_segv, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_uninit_only_for_system, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refcount_saturates, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

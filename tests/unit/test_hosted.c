@@ -4,14 +4,16 @@
  * resolution, CR0.WP for the kernel's own writes, and a TLB that really
  * caches until VM flushes it.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <string.h>
 #include <vmscope/callnr.h>
 #include <vmscope/mman.h>
+
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
 
 #include "../../kernel-stubs/hosted/machine.h"
 #include "glo.h"

@@ -4,14 +4,16 @@
  * a few radix nodes, not a pointer per virtual page (as MINIX's per-region
  * array would: 262,144 pointers, 1-2 MB).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <string.h>
 #include <vmscope/callnr.h>
 #include <vmscope/mman.h>
+
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
 
 #include "../../kernel-stubs/hosted/machine.h"
 #include "alloc.h"

@@ -2,10 +2,12 @@
  * Unit tests for vm/radix.c, with a calloc/free slab that counts live nodes
  * and can be told to fail, against a sorted-array reference model.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
+/* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
 #include <stdlib.h>
@@ -217,7 +219,7 @@ static void assert_next_from(const struct radix *r, uint32_t from)
 
 	if (i == model_n) {
 		assert_null(v);
-		assert_int_equal(k, from);	/* untouched when there is none */
+		assert_int_equal(k, from); /* untouched when there is none */
 	} else {
 		assert_ptr_equal(v, val_of(model[i]));
 		assert_int_equal(k, model[i]);
@@ -264,7 +266,8 @@ static void test_radix_empty(void **state)
 static void test_radix_single_keys(void **state)
 {
 	static const uint32_t keys[] = {
-		0, 1, 62, 63, 64, 65, 4095, 4096, 262143, 262144, 0x00ffffff, 0x01000000,
+		0,          1,          62,         63,         64,         65,
+		4095,       4096,       262143,     262144,     0x00ffffff, 0x01000000,
 		0x3fffffff, 0x40000000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
 	};
 	struct radix r;
@@ -402,7 +405,7 @@ static void test_radix_next_boundaries(void **state)
 		do_insert(&r, b);
 		do_insert(&r, b + 1);
 		do_insert(&r, 2 * b - 2);
-		do_insert(&r, 3 * b - 1);	/* last key of a subtree whose digit is 2 */
+		do_insert(&r, 3 * b - 1); /* last key of a subtree whose digit is 2 */
 	}
 	do_insert(&r, 0);
 	do_insert(&r, 0xffffffc0u);
@@ -599,8 +602,8 @@ static void check_insert_failures(struct radix *r, uint32_t key)
 static void test_radix_insert_enomem(void **state)
 {
 	static const uint32_t keys[] = {
-		100, 0xffffffff, 101, 4096, 0x80000000, 0x80000001, 0x80001000, 0, 262144,
-		0x3f, 0x7fffffff, 0xfffffffe, 0x40000000,
+		100, 0xffffffff, 101,  4096,       0x80000000, 0x80000001, 0x80001000,
+		0,   262144,     0x3f, 0x7fffffff, 0xfffffffe, 0x40000000,
 	};
 	struct radix r;
 	size_t i;

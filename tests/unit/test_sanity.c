@@ -3,14 +3,16 @@
  * case builds a healthy machine, breaks one thing on purpose and expects
  * an exact number of findings (as Linux's slub_kunit does for SLUB).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <string.h>
 #include <vmscope/callnr.h>
 #include <vmscope/mman.h>
+
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
 
 #include "../../kernel-stubs/hosted/machine.h"
 #include "alloc.h"
@@ -180,11 +182,16 @@ static void test_counters_off(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_healthy_after_exit), T(test_leaked_frame),
-		T(test_leaked_run_is_one_finding), T(test_mapped_frame_freed),
-		T(test_refcount_off), T(test_pte_without_page),
-		T(test_pte_wrong_frame), T(test_kernel_pde_damaged),
-		T(test_avl_balance_broken), T(test_regions_overlap),
+		T(test_healthy_after_exit),
+		T(test_leaked_frame),
+		T(test_leaked_run_is_one_finding),
+		T(test_mapped_frame_freed),
+		T(test_refcount_off),
+		T(test_pte_without_page),
+		T(test_pte_wrong_frame),
+		T(test_kernel_pde_damaged),
+		T(test_avl_balance_broken),
+		T(test_regions_overlap),
 		T(test_counters_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

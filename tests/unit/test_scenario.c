@@ -21,6 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
 #include <vmscope/callnr.h>

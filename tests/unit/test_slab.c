@@ -12,6 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
 #include <signal.h>
