@@ -10,6 +10,7 @@
 #include <vmscope/callnr.h>
 #include <vmscope/errno.h>
 
+#include "cache.h"
 #include "glo.h"
 #include "memtype.h"
 #include "proto.h"
@@ -27,6 +28,7 @@ int do_exec(message *m)
 	switch (m->m_exec.op) {
 	case VM_EXEC_CLEAR: {
 		struct pt_snapshot none = { { 0 } };
+		cache_forgetall(vmp);
 		map_free_proc(vmp);
 		pt_free_new_empty(&vmp->vm_pt, &none, vm_kinfo.user_lo,
 				  vm_kinfo.user_hi - vm_kinfo.user_lo);

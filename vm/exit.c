@@ -6,6 +6,7 @@
 #include <vmscope/callnr.h>
 #include <vmscope/errno.h>
 
+#include "cache.h"
 #include "glo.h"
 #include "proto.h"
 #include "region.h"
@@ -44,6 +45,7 @@ int do_exit(message *m)
 
 	if ((r = vm_isokendpt(m->m_exit.ep, &vmp)) != VM_OK)
 		return r;
+	cache_forgetall(vmp);
 	map_free_proc(vmp);
 	pt_free(&vmp->vm_pt);
 	memset(vmp, 0, sizeof(*vmp));

@@ -8,6 +8,7 @@
 #include <vmscope/kernel.h>
 
 #include "alloc.h"
+#include "cache.h"
 #include "glo.h"
 #include "pagetable.h"
 #include "proto.h"
@@ -40,6 +41,9 @@ static const struct vm_call vm_calls[VM_RQ_LAST - VM_RQ_BASE + 1] = {
 	CALL(VM_SPAWN) = { "spawn", do_spawn, CALLER_KERNEL },
 	CALL(VM_REMAP) = { "remap", do_remap, CALLER_KERNEL },
 	CALL(VM_SHM_UNMAP) = { "shmunmap", do_shared_unmap, CALLER_PROC },
+	CALL(VM_YIELDBLOCKGETBLOCK) = { "yieldblockgetblock", do_yieldblockgetblock, CALLER_PROC },
+	CALL(VM_FORGETBLOCK) = { "forgetblock", do_forgetblock, CALLER_PROC },
+	CALL(VM_FORGETBLOCKS) = { "forgetblocks", do_forgetblocks, CALLER_PROC },
 	CALL(VM_EXIT) = { "exit", do_exit, CALLER_KERNEL },
 	CALL(VM_FORK) = { "fork", do_fork, CALLER_KERNEL },
 	CALL(VM_EXEC) = { "exec", do_exec, CALLER_KERNEL },
@@ -69,12 +73,16 @@ int vm_init(void)
 	    vm_kinfo.user_lo == 0 || vm_kinfo.user_lo >= vm_kinfo.user_hi)
 		panic("%s: bad machine: %u bytes, user space 0x%x-0x%x", __func__,
 		      vm_kinfo.mem_bytes, vm_kinfo.user_lo, vm_kinfo.user_hi);
-	void *map;
+	void *meta;
 	uint32_t nframes = vm_kinfo.mem_bytes >> VM_PAGE_SHIFT;
-	int r = phys_init(&vm_kinfo, sanity_map_bytes(nframes), &map);
+	/* VM's own metadata beside the allocator's: the sanity map, then the
+	 * cache's hash table (pointer-aligned: the map is whole pages). */
+	size_t map_bytes = roundup_page(sanity_map_bytes(nframes));
+	int r = phys_init(&vm_kinfo, map_bytes + cache_meta_bytes(nframes), &meta);
 	if (r != VM_OK)
 		return r;
-	sanity_init(map, nframes);
+	sanity_init(meta, nframes);
+	cache_init((char *)meta + map_bytes, nframes);
 	slab_init();
 	pt_init();
 	return VM_OK;

@@ -7,6 +7,11 @@
  * block has one reference. A write fault on a block with more references
  * (after fork) copies the frame into a new block for the writer; a write
  * fault on a block that has become private again just maps it writable.
+ *
+ * Shared regions (mmap shared, remapped sources) share their pages with
+ * their copies in fork relatives: the copies form a group (region.c), and
+ * a page first touched in any member is allocated once and entered in
+ * every member that covers it, so sharing needs no page to exist at fork.
  */
 #include "alloc.h"
 #include "glo.h"
@@ -30,21 +35,19 @@ static bool anon_writable(const struct phys_region *pr)
 
 /*
  * Fork. Private pages become copy-on-write: the child references the same
- * blocks and both sides lose write access. Shared regions stay shared; so
- * that a page neither side has touched yet is shared too, the parent's
- * region is made fully resident first.
+ * blocks and both sides lose write access. A shared region's copy joins
+ * its group, so the pages neither side has touched yet are shared too.
  */
 static int anon_copy(struct vir_region *src, struct vir_region *dst)
 {
-	if ((src->flags & VR_SHARED) &&
-	    map_handle_memory(src->parent, src, src->vaddr, src->length, false) != VM_OK)
-		return ENOMEM;
+	if (src->flags & VR_SHARED)
+		map_group_join(dst, src);
 	return map_copy_refs(src, dst);
 }
 
 static uint32_t frame_flags(const struct vir_region *r)
 {
-	uint32_t f = (r->flags & VR_UNINITIALIZED) ? 0 : PAF_CLEAR;
+	uint32_t f = region_uninit(r) ? 0 : PAF_CLEAR;
 	return f | ((r->flags & VR_LOWER16MB) ? PAF_LOWER16MB : 0);
 }
 
@@ -82,9 +85,51 @@ static enum pf_result anon_newpage(struct vmproc *vmp, struct vir_region *r, vir
 	return PF_RESOLVED;
 }
 
+/* A new page for page v of r, a shared region in a group of several: one
+ * frame, entered in every member that covers it, or none at all. */
+static enum pf_result anon_newpage_group(struct vir_region *r, vir_bytes v)
+{
+	struct vir_region *m = r;
+	phys_bytes frame;
+	struct phys_block *pb;
+
+	do {
+		vir_bytes mv = map_group_addr(m, r, v);
+		if (mv && pt_ptalloc_in_range(&m->parent->vm_pt, mv, VM_PAGE_SIZE) != VM_OK)
+			return PF_NOMEM;
+	} while ((m = m->grp_next) != r);
+	if ((frame = alloc_mem(1, frame_flags(r))) == NO_MEM)
+		return PF_NOMEM;
+	if ((pb = pb_new(frame)) == NULL) {
+		free_mem(frame, 1);
+		return PF_NOMEM;
+	}
+	do {
+		vir_bytes mv = map_group_addr(m, r, v);
+		if (mv && pb_reference(pb, m, mv) == NULL) {
+			/* Undo: dropping the last reference frees pb and frame. */
+			uint32_t refs = pb->refcount;
+			if (refs == 0) {
+				SLABFREE(pb);
+				free_mem(frame, 1);
+			}
+			for (uint32_t i = 0; i < refs; i++)
+				pb_unreference(pb->firstregion);
+			return PF_NOMEM;
+		}
+	} while ((m = m->grp_next) != r);
+	for (struct phys_region *pr = pb->firstregion; pr; pr = pr->next_ph_list)
+		if (map_ph_writept(pr->parent->parent, pr) != VM_OK)
+			panic("%s: page table for 0x%x vanished", __func__, pr->vaddr);
+	vm_stats.pf_zerofill++;
+	return PF_RESOLVED;
+}
+
 static enum pf_result anon_pagefault(struct vmproc *vmp, struct vir_region *r,
 				     struct phys_region *pr, vir_bytes v, bool write)
 {
+	if (pr == NULL && r->grp_next != r)
+		return anon_newpage_group(r, v);
 	if (pr == NULL)
 		return anon_newpage(vmp, r, v, NULL);
 	if (write && !anon_writable(pr))

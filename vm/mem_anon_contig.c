@@ -12,12 +12,12 @@
 #include "slab.h"
 #include "util.h"
 
-/* Back every page of r with one run of fresh frames. */
-static int contig_new(struct vir_region *r)
+/* Back every page of r with one run of fresh frames, cleared if asked. */
+static int contig_alloc(struct vir_region *r, bool clear)
 {
 	struct vmproc *vmp = r->parent;
 	uint32_t pages = r->length >> VM_PAGE_SHIFT;
-	uint32_t flags = (r->flags & VR_UNINITIALIZED) ? 0 : PAF_CLEAR;
+	uint32_t flags = clear ? PAF_CLEAR : 0;
 
 	if (r->flags & VR_LOWER16MB)
 		flags |= PAF_LOWER16MB;
@@ -44,14 +44,17 @@ static int contig_new(struct vir_region *r)
 	return VM_OK;
 }
 
+static int contig_new(struct vir_region *r)
+{
+	return contig_alloc(r, !region_uninit(r));
+}
+
 /* Fork: the child's region gets frames of its own, copied. */
 static int contig_copy(struct vir_region *src, struct vir_region *dst)
 {
 	if (src->flags & VR_SHARED)
 		return map_copy_refs(src, dst);
-	dst->flags |= VR_UNINITIALIZED; /* every byte is copied below */
-	int r = contig_new(dst);
-	dst->flags = src->flags;
+	int r = contig_alloc(dst, false); /* every byte is copied below */
 	if (r != VM_OK)
 		return r;
 	for (vir_bytes off = 0; off < src->length; off += VM_PAGE_SIZE) {

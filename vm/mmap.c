@@ -181,23 +181,27 @@ int do_remap(message *m)
 	if (src->memtype != &mem_type_anon && src->memtype != &mem_type_anon_contig &&
 	    src->memtype != &mem_type_directphys && src->memtype != &mem_type_shared)
 		return EINVAL;
-	if (map_handle_memory(svmp, src, src->vaddr, src->length, !(src->flags & VR_SHARED)) !=
-	    VM_OK)
-		return ENOMEM;
-	src->flags |= VR_SHARED;
-
 	vir_bytes len = src->length, v = m->m_remap.dst_addr;
 	if (v == 0 || (v & VM_PAGE_MASK) || !map_range_free(dvmp, v, len))
 		v = map_find_free(dvmp, vm_kinfo.user_lo, vm_kinfo.user_hi, len);
 	if (v == 0)
+		return ENOMEM;
+	/* Pages the source still shares copy-on-write are copied for it (a
+	 * write fault's work); missing ones are made. The source stays
+	 * private until the new mapping exists. */
+	bool was_shared = (src->flags & VR_SHARED) != 0;
+	if (map_handle_memory(svmp, src, src->vaddr, src->length, !was_shared) != VM_OK)
 		return ENOMEM;
 	uint32_t flags = (src->flags & VR_PROTMASK) | VR_SHARED;
 	if (m->m_remap.flags & VM_REMAP_RO)
 		flags &= ~(uint32_t)VR_WRITABLE;
 	if ((dst = map_page_region(dvmp, v, len, flags, &mem_type_shared, 0)) == NULL)
 		return ENOMEM;
+	src->flags |= VR_SHARED;
 	if (map_copy_refs(src, dst) != VM_OK) {
 		map_delete_region(dvmp, dst);
+		if (!was_shared)
+			src->flags &= ~(uint32_t)VR_SHARED;
 		return ENOMEM;
 	}
 	m->m_remap.dst_addr = v;

@@ -12,6 +12,9 @@ int do_munmap(message *m);
 int do_brk(message *m);
 int do_remap(message *m);
 int do_shared_unmap(message *m);
+int do_yieldblockgetblock(message *m); /* cache.c */
+int do_forgetblock(message *m);
+int do_forgetblocks(message *m);
 int do_spawn(message *m); /* exit.c */
 int do_exit(message *m);
 int do_fork(message *m);       /* fork.c */

@@ -6,6 +6,7 @@
 #include <vmscope/errno.h>
 
 #include "alloc.h"
+#include "cache.h"
 #include "glo.h"
 #include "memtype.h"
 #include "proto.h"
@@ -43,7 +44,8 @@ int do_query(message *m)
 		val[0] = phys_largest_run();
 		return VM_OK;
 	case VMQ_CACHED:
-		return ENOSYS; /* no cache yet */
+		val[0] = cache_stats.pages;
+		return VM_OK;
 	default:
 		break;
 	}

@@ -92,6 +92,14 @@ struct phys_block *pb_new(phys_bytes phys)
 	return pb;
 }
 
+/* pb has no references left: free it, and its frame unless device memory. */
+static void pb_free(struct phys_block *pb)
+{
+	if (!(pb->flags & PBF_DEVICE))
+		free_mem(pb->phys, 1);
+	SLABFREE(pb);
+}
+
 struct phys_region *pb_reference(struct phys_block *pb, struct vir_region *r, vir_bytes v)
 {
 	struct phys_region *pr;
@@ -133,11 +141,29 @@ void pb_unreference(struct phys_region *pr)
 	pb->refcount--;
 	r->resident--;
 	SLABFREE(pr);
-	if (pb->refcount == 0) {
-		if (!(pb->flags & PBF_DEVICE))
-			free_mem(pb->phys, 1);
-		SLABFREE(pb);
-	}
+	if (pb->refcount == 0)
+		pb_free(pb);
+}
+
+void pb_take_cacheref(struct phys_block *pb)
+{
+	if (pb->refcount == UINT32_MAX)
+		panic("%s: block 0x%x: refcount would overflow", __func__, pb->phys);
+	pb->refcount++;
+	pb->cacheref++;
+}
+
+uint32_t pb_drop_cacheref(struct phys_block *pb)
+{
+	if (pb->cacheref == 0 || pb->refcount < pb->cacheref)
+		panic("%s: block 0x%x: refcount %u, cache references %u", __func__, pb->phys,
+		      pb->refcount, pb->cacheref);
+	pb->cacheref--;
+	if (--pb->refcount > 0)
+		return 0;
+	bool frame = !(pb->flags & PBF_DEVICE);
+	pb_free(pb);
+	return frame ? 1 : 0;
 }
 
 void pb_move(struct phys_region *pr, struct phys_block *pb)
@@ -173,8 +199,7 @@ int map_ph_writept(struct vmproc *vmp, struct phys_region *pr)
 			   WMF_OVERWRITE);
 }
 
-/* Unreference every resident page of vmp in [v, end). */
-static void unreference_range(struct vmproc *vmp, vir_bytes v, vir_bytes end)
+void map_unreference_range(struct vmproc *vmp, vir_bytes v, vir_bytes end)
 {
 	uint32_t key = v >> VM_PAGE_SHIFT;
 	uint32_t last = (end - 1) >> VM_PAGE_SHIFT;
@@ -202,13 +227,14 @@ struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes le
 	r->memtype = memtype;
 	r->flags = flags;
 	r->phys = phys;
+	r->grp_next = r->grp_prev = r;
 	r->node.key = v;
 	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, vmp->vm_name, v);
 	vmp->vm_virtual += PAGES(len);
 	pt_snapshot(&vmp->vm_pt, v, len, &snap);
 	if (memtype->ev_new && memtype->ev_new(r) != VM_OK) {
-		unreference_range(vmp, r->vaddr, r->vaddr + r->length);
+		map_unreference_range(vmp, r->vaddr, r->vaddr + r->length);
 		pt_free_new_empty(&vmp->vm_pt, &snap, v, len);
 		avl_remove(&vmp->vm_regions_avl, &r->node);
 		vmp->vm_virtual -= PAGES(len);
@@ -230,6 +256,8 @@ struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region 
 	r->memtype = src->memtype;
 	r->flags = src->flags;
 	r->phys = src->phys;
+	r->grp_next = r->grp_prev = r;
+	r->grp_off = src->grp_off;
 	r->node.key = src->vaddr;
 	if (avl_insert(&dst->vm_regions_avl, &r->node) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, dst->vm_name, src->vaddr);
@@ -265,14 +293,46 @@ void map_delete_region(struct vmproc *vmp, struct vir_region *r)
 	region_delete(vmp, r);
 }
 
+/* Put r into the group of `after`, just after it. */
+static void group_insert(struct vir_region *r, struct vir_region *after)
+{
+	r->grp_prev = after;
+	r->grp_next = after->grp_next;
+	after->grp_next->grp_prev = r;
+	after->grp_next = r;
+}
+
+static void group_leave(struct vir_region *r)
+{
+	r->grp_prev->grp_next = r->grp_next;
+	r->grp_next->grp_prev = r->grp_prev;
+	r->grp_next = r->grp_prev = r;
+}
+
+void map_group_join(struct vir_region *dst, struct vir_region *src)
+{
+	dst->grp_off = src->grp_off;
+	group_insert(dst, src);
+}
+
+vir_bytes map_group_addr(const struct vir_region *m, const struct vir_region *r, vir_bytes v)
+{
+	vir_bytes off = r->grp_off + (v - r->vaddr);
+
+	if (off < m->grp_off || off - m->grp_off >= m->length)
+		return 0;
+	return m->vaddr + (off - m->grp_off);
+}
+
 static void region_delete(struct vmproc *vmp, struct vir_region *r)
 {
-	unreference_range(vmp, r->vaddr, r->vaddr + r->length);
+	map_unreference_range(vmp, r->vaddr, r->vaddr + r->length);
 	if (r->resident != 0)
 		panic("%s: region 0x%x of %s still has %u pages", __func__, r->vaddr, vmp->vm_name,
 		      r->resident);
 	if (r->memtype->ev_delete)
 		r->memtype->ev_delete(r);
+	group_leave(r);
 	avl_remove(&vmp->vm_regions_avl, &r->node);
 	vmp->vm_virtual -= PAGES(r->length);
 	SLABFREE(r);
@@ -281,9 +341,10 @@ static void region_delete(struct vmproc *vmp, struct vir_region *r)
 /* r keeps [newstart, end). */
 static void region_trim_head(struct vmproc *vmp, struct vir_region *r, vir_bytes newstart)
 {
-	unreference_range(vmp, r->vaddr, newstart);
+	map_unreference_range(vmp, r->vaddr, newstart);
 	avl_remove(&vmp->vm_regions_avl, &r->node);
 	vmp->vm_virtual -= PAGES(newstart - r->vaddr);
+	r->grp_off += newstart - r->vaddr;
 	r->length -= newstart - r->vaddr;
 	r->vaddr = newstart;
 	r->node.key = newstart;
@@ -294,7 +355,7 @@ static void region_trim_head(struct vmproc *vmp, struct vir_region *r, vir_bytes
 /* r keeps [start, newend). */
 static void region_trim_tail(struct vmproc *vmp, struct vir_region *r, vir_bytes newend)
 {
-	unreference_range(vmp, newend, r->vaddr + r->length);
+	map_unreference_range(vmp, newend, r->vaddr + r->length);
 	vmp->vm_virtual -= PAGES(r->vaddr + r->length - newend);
 	r->length = newend - r->vaddr;
 }
@@ -306,13 +367,15 @@ static void region_split(struct vmproc *vmp, struct vir_region *r, vir_bytes hol
 	vir_bytes end = r->vaddr + r->length;
 	struct phys_region *pr;
 
-	unreference_range(vmp, hole, hole_end);
+	map_unreference_range(vmp, hole, hole_end);
 	*r2 = *r;
 	memset(&r2->node, 0, sizeof(r2->node));
 	r2->vaddr = hole_end;
 	r2->length = end - hole_end;
 	r2->node.key = hole_end;
 	r2->resident = 0;
+	r2->grp_off = r->grp_off + (hole_end - r->vaddr);
+	group_insert(r2, r);
 	uint32_t key = hole_end >> VM_PAGE_SHIFT;
 	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL &&
 	       key <= (end - 1) >> VM_PAGE_SHIFT) {
@@ -536,10 +599,10 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 				findings++;
 			}
 		}
-		if (!listed || refs != pb->refcount) {
+		if (!listed || refs + pb->cacheref != pb->refcount) {
 			vm_printf("sanity: %s: page 0x%08x: block 0x%x has refcount %u, %u "
-				  "references%s\n",
-				  who, v, pb->phys, pb->refcount, refs,
+				  "references and %u from the cache%s\n",
+				  who, v, pb->phys, pb->refcount, refs, pb->cacheref,
 				  listed ? "" : ", and not this page");
 			findings++;
 		}

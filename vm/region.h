@@ -25,6 +25,7 @@ struct phys_block {
 	uint32_t refcount;               /* phys_regions on the list below */
 	struct phys_region *firstregion; /* list through next_ph_list */
 	uint32_t flags;                  /* PBF_* */
+	uint32_t cacheref;               /* of refcount, references held by cached blocks */
 };
 
 #define PBF_DEVICE 0x1 /* device memory: not from the pool, never freed or cleared */
@@ -58,7 +59,20 @@ struct vir_region {
 	uint32_t flags;    /* VR_* */
 	uint32_t resident; /* pages present */
 	phys_bytes phys;   /* MT_DIRECTPHYS: frame of vaddr when created */
+	/* Regions that share pages lazily (a shared region and its copies in
+	 * fork relatives): a circular list, and the offset of vaddr in the
+	 * memory they share. A region alone is its own list. */
+	struct vir_region *grp_next, *grp_prev;
+	vir_bytes grp_off;
 };
+
+/* Whether fresh pages of r may keep old contents: only for a region
+ * asked for uninitialized by a privileged process, and only while a
+ * privileged process owns it (a fork child never is one). */
+static inline bool region_uninit(const struct vir_region *r)
+{
+	return (r->flags & VR_UNINITIALIZED) && (r->parent->vm_flags & VMF_PRIV);
+}
 
 /* Region of vmp containing addr, or NULL. */
 struct vir_region *map_lookup(struct vmproc *vmp, vir_bytes addr);
@@ -89,6 +103,14 @@ struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region 
  * rewrite both sides' PTEs as their mem types want. VM_OK or ENOMEM
  * (references made so far stay; the caller deletes dst). */
 int map_copy_refs(struct vir_region *src, struct vir_region *dst);
+
+/* dst (a fork copy of src) shares src's memory lazily from now on: a page
+ * first touched in either appears in both. */
+void map_group_join(struct vir_region *dst, struct vir_region *src);
+
+/* Address in m of the page at v in r (same group), or 0 when m does not
+ * cover that part of the shared memory. */
+vir_bytes map_group_addr(const struct vir_region *m, const struct vir_region *r, vir_bytes v);
 
 /* Delete region r of vmp (all its pages unreferenced). */
 void map_delete_region(struct vmproc *vmp, struct vir_region *r);
@@ -132,6 +154,16 @@ void pb_unreference(struct phys_region *pr);
 /* Move pr from its block to pb (copy-on-write). pr's old block keeps its
  * other references; it must have had more than one. */
 void pb_move(struct phys_region *pr, struct phys_block *pb);
+
+/* The cache takes a reference on pb. */
+void pb_take_cacheref(struct phys_block *pb);
+
+/* The cache drops its reference on pb; frees the block (and its frame)
+ * when that was the last. Returns the number of frames freed (0 or 1). */
+uint32_t pb_drop_cacheref(struct phys_block *pb);
+
+/* Unreference every resident page of vmp in [v, end). */
+void map_unreference_range(struct vmproc *vmp, vir_bytes v, vir_bytes end);
 
 /* New phys_block for frame phys, no references yet (NULL on ENOMEM). */
 struct phys_block *pb_new(phys_bytes phys);

@@ -13,6 +13,7 @@
 
 #include "../sanity/physusage.h"
 #include "alloc.h"
+#include "cache.h"
 #include "glo.h"
 #include "proto.h"
 #include "region.h"
@@ -62,6 +63,19 @@ static void claim_slab(phys_bytes page, void *arg)
 	pu_claim(&pu, page >> VM_PAGE_SHIFT, 1, PU_SLAB, "slab", page);
 }
 
+/* A frame only cached blocks hold; a frame two blocks hold (yielded by
+ * fork relatives) is claimed once. */
+static void claim_cached(const struct phys_block *pb, void *arg)
+{
+	(void)arg;
+	uint32_t f = pb->phys >> VM_PAGE_SHIFT;
+	if (pb->flags & PBF_DEVICE)
+		return;
+	if (pb->cacheref > 1 && pu_owner_at(&pu, f) == PU_CACHE)
+		return;
+	pu_claim(&pu, f, 1, PU_CACHE, "cache", pb->phys);
+}
+
 static void claim_pt(phys_bytes frame, int is_dir, void *arg)
 {
 	struct vmproc *vmp = arg;
@@ -103,6 +117,7 @@ uint32_t sanity_check(void)
 	pu_claim(&pu, self >> VM_PAGE_SHIFT, selfpages, PU_VMSELF, "VM", self);
 	findings += phys_sanitycheck(claim_free, NULL);
 	findings += slab_sanitycheck(claim_slab, NULL);
+	findings += cache_sanitycheck(claim_cached, NULL);
 	for (int i = 0; i < VM_NR_PROCS; i++) {
 		struct vmproc *vmp = &vmproc[i];
 		if (!(vmp->vm_flags & VMF_INUSE))

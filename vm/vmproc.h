@@ -13,17 +13,20 @@
 #define VMF_INUSE 0x1 /* slot holds a process */
 #define VMF_PRIV 0x2  /* system process: privileged calls allowed */
 
+struct cached_block;
+
 struct vmproc {
 	uint32_t vm_flags; /* VMF_* */
 	endpoint_t vm_endpoint;
 	char vm_name[VM_PROC_NAME_LEN];
-	struct pt vm_pt;                /* page directory */
-	struct avl_tree vm_regions_avl; /* struct vir_region by start address */
-	struct radix vm_pages;          /* virtual page number -> struct phys_region */
-	vir_bytes vm_brk_base;          /* where the heap starts */
-	vir_bytes vm_brk;               /* current break */
-	uint32_t vm_virtual;            /* pages mapped by regions */
-	uint32_t vm_minflt;             /* page faults resolved */
+	struct pt vm_pt;                 /* page directory */
+	struct avl_tree vm_regions_avl;  /* struct vir_region by start address */
+	struct radix vm_pages;           /* virtual page number -> struct phys_region */
+	vir_bytes vm_brk_base;           /* where the heap starts */
+	vir_bytes vm_brk;                /* current break */
+	uint32_t vm_virtual;             /* pages mapped by regions */
+	uint32_t vm_minflt;              /* page faults resolved */
+	struct cached_block *vm_yielded; /* blocks this process yielded */
 };
 
 /* The process for endpoint ep: VM_OK and *vmp, EINVAL for an endpoint that

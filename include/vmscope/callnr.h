@@ -31,6 +31,16 @@
 
 #define VM_RQ_LAST (VM_RQ_BASE + 48)
 
+/*
+ * The cache. VM_YIELDBLOCKGETBLOCK yields the caller's pages at
+ * [addr, addr + len) to VM under a 64-bit id (unless the yield id is
+ * VM_BLOCKID_NONE; the caller gets fresh zeroed memory there), then gets
+ * the block with the get id back into the same place (unless that is
+ * VM_BLOCKID_NONE), replacing what is there. Ids are per process.
+ */
+#define VM_BLOCKID_NONE 0xFFFFFFFFFFFFFFFFull
+#define VM_CACHE_MAXPAGES 64 /* largest block */
+
 /* VM_REMAP flags. */
 #define VM_REMAP_RO 0x1 /* the shared mapping is read-only */
 

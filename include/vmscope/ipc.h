@@ -80,6 +80,15 @@ typedef struct {
 			uint32_t flags; /* VM_EXEC_PREALLOC */
 			vir_bytes brk;  /* VM_EXEC_DONE: where the break starts */
 		} m_exec;
+		struct {                             /* VM_YIELDBLOCKGETBLOCK */
+			vir_bytes addr;              /* the block's place in the caller */
+			vir_bytes len;               /* its length (whole pages) */
+			uint32_t yield_lo, yield_hi; /* id to yield under, or none */
+			uint32_t get_lo, get_hi;     /* id to get back, or none */
+		} m_yb;
+		struct { /* VM_FORGETBLOCK */
+			uint32_t id_lo, id_hi;
+		} m_forget;
 		struct { /* VM_PAGEFAULT (from KERNEL) */
 			endpoint_t ep;
 			vir_bytes addr;

@@ -1507,15 +1507,71 @@ static int cmd_safemap(struct word *a, int n)
 	return unsupported("safemap");
 }
 
-/* yield/getblock P ADDR LEN ID, forget P ID, forgetall P, revoke P G,
- * saferevmap P G: names and values only. */
+/* A cache ID: a number of up to 64 bits, or a variable (32 bits). */
+static int id_value(const struct word *w, uint64_t *id)
+{
+	uint32_t v;
+
+	if (is_digit(w->s[0]))
+		return parse_number(w->s, strlen(w->s), UINT64_MAX, id);
+	if (value(w, &v))
+		return STOP;
+	*id = v;
+	return 0;
+}
+
+/* yield P ADDR LEN ID and getblock P ADDR LEN ID: the two halves of VM's
+ * combined yield-and-get call, the other id being VM_BLOCKID_NONE. (An ID
+ * of all ones is VM_BLOCKID_NONE itself: VM refuses it with EINVAL.) */
+static int cmd_block(struct word *a, int n)
+{
+	bool get = !strcmp(st.cmd->name, "getblock");
+	uint64_t id, none = VM_BLOCKID_NONE;
+	struct proc *p;
+	message msg;
+	int r;
+
+	(void)n;
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &p)) || (r = value(&a[1], &msg.m_yb.addr)) ||
+	    (r = value(&a[2], &msg.m_yb.len)) || (r = id_value(&a[3], &id)))
+		return r;
+	uint64_t yid = get ? none : id, gid = get ? id : none;
+	msg.m_source = p->ep;
+	msg.m_type = VM_YIELDBLOCKGETBLOCK;
+	msg.m_yb.yield_lo = (uint32_t)yid;
+	msg.m_yb.yield_hi = (uint32_t)(yid >> 32);
+	msg.m_yb.get_lo = (uint32_t)gid;
+	msg.m_yb.get_hi = (uint32_t)(gid >> 32);
+	return vm_call(&msg, st.cmd->name);
+}
+
+/* forget P ID and forgetall P. */
+static int cmd_forget(struct word *a, int n)
+{
+	struct proc *p;
+	uint64_t id = 0;
+	message msg;
+	int r;
+
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &p)) || (n > 1 && (r = id_value(&a[1], &id))))
+		return r;
+	msg.m_source = p->ep;
+	msg.m_type = n > 1 ? VM_FORGETBLOCK : VM_FORGETBLOCKS;
+	msg.m_forget.id_lo = (uint32_t)id;
+	msg.m_forget.id_hi = (uint32_t)(id >> 32);
+	return vm_call(&msg, st.cmd->name);
+}
+
+/* revoke P G, saferevmap P G: names and values only. */
 static int cmd_plain_syntax(struct word *a, int n)
 {
 	static const struct {
 		const char *cmd, *kinds;
 	} kinds[] = {
-		{ "yield", "paai" },  { "getblock", "paai" }, { "forget", "pi" },
-		{ "forgetall", "p" }, { "revoke", "pa" },     { "saferevmap", "pa" },
+		{ "revoke", "pa" },
+		{ "saferevmap", "pa" },
 	};
 
 	(void)n;
@@ -1559,10 +1615,10 @@ static const struct cmd cmds[] = {
 	{ "brk", 2, 2, cmd_brk, true, "brk P ADDR" },
 	{ "remap", 4, 5, cmd_remap, true, "remap SRC ADDR DST VAR [ro]" },
 	{ "shmunmap", 2, 2, cmd_shmunmap, true, "shmunmap P ADDR" },
-	{ "yield", 4, 4, cmd_plain_syntax, true, "yield P ADDR LEN ID" },
-	{ "getblock", 4, 4, cmd_plain_syntax, true, "getblock P ADDR LEN ID" },
-	{ "forget", 2, 2, cmd_plain_syntax, true, "forget P ID" },
-	{ "forgetall", 1, 1, cmd_plain_syntax, true, "forgetall P" },
+	{ "yield", 4, 4, cmd_block, true, "yield P ADDR LEN ID" },
+	{ "getblock", 4, 4, cmd_block, true, "getblock P ADDR LEN ID" },
+	{ "forget", 2, 2, cmd_forget, true, "forget P ID" },
+	{ "forgetall", 1, 1, cmd_forget, true, "forgetall P" },
 	{ "grant", 6, 6, cmd_grant, true, "grant P VAR ADDR LEN C r|w|rw" },
 	{ "revoke", 2, 2, cmd_plain_syntax, true, "revoke P G" },
 	{ "safecopy", 6, 6, cmd_safecopy, true, "safecopy C G OFF LEN to|from ADDR" },

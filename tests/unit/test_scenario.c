@@ -88,6 +88,9 @@ static struct fake {
 	int mmaps;
 	message remap_log[FK_LOG], shmunmap_log[FK_LOG];
 	int remaps, shmunmaps;
+	message cache_log[FK_LOG]; /* yield/getblock/forget/forgetall */
+	int cache_calls;
+	int cache_errno; /* what the fake answers them */
 	int reads, execs, exec_kills;
 	char read_path[8192]; /* the path readfile was asked for last */
 	size_t exec_len;      /* the image exec got last */
@@ -506,6 +509,14 @@ static int fk_call(void *ctx, message *m)
 		break;
 	case VM_SHM_UNMAP:
 		r = F.remap_enosys ? ENOSYS : p ? fk_shmunmap(p, m) : ESRCH;
+		break;
+	case VM_YIELDBLOCKGETBLOCK:
+	case VM_FORGETBLOCK:
+	case VM_FORGETBLOCKS:
+		if (F.cache_calls < FK_LOG)
+			F.cache_log[F.cache_calls] = *m;
+		F.cache_calls++;
+		r = F.cache_errno;
 		break;
 	case VM_QUERY:
 		r = fk_query(m);
@@ -1561,6 +1572,51 @@ static void test_remap(void **state)
 	assert_int_equal(dead_named("B")->nr, 2);
 }
 
+/* yield/getblock are the two halves of VM's combined call, the other id
+ * being none; forget and forgetall have calls of their own; ENOSYS from
+ * VM is not supported yet. */
+static void test_cache_messages(void **state)
+{
+	(void)state;
+	run_expect("spawn A\n"
+		   "mmap A buf 8K\n"
+		   "yield A buf 8K 0x123456789\n"
+		   "getblock A buf+4K 4K 7\n"
+		   "let id buf\n"
+		   "forget A id\n"
+		   "forgetall A\n"
+		   "expect ESRCH getblock A buf 8K 1\n",
+		   SCN_FAILED,
+		   "t.scn:8: expect ESRCH getblock A buf 8K 1: expected ESRCH, got OK\n"
+		   "0 passed, 1 failed\n");
+	endpoint_t a = dead_named("A")->ep;
+	message *m = F.cache_log;
+	assert_int_equal(F.cache_calls, 5);
+	assert_int_equal(m[0].m_source, a);
+	assert_int_equal(m[0].m_type, VM_YIELDBLOCKGETBLOCK);
+	assert_int_equal(m[0].m_yb.addr, 0x40000000);
+	assert_int_equal(m[0].m_yb.len, 8192);
+	assert_int_equal(m[0].m_yb.yield_lo, 0x23456789);
+	assert_int_equal(m[0].m_yb.yield_hi, 1);
+	assert_int_equal(m[0].m_yb.get_lo, 0xFFFFFFFF);
+	assert_int_equal(m[0].m_yb.get_hi, 0xFFFFFFFF);
+	assert_int_equal(m[1].m_yb.addr, 0x40001000);
+	assert_int_equal(m[1].m_yb.yield_lo, 0xFFFFFFFF);
+	assert_int_equal(m[1].m_yb.yield_hi, 0xFFFFFFFF);
+	assert_int_equal(m[1].m_yb.get_lo, 7);
+	assert_int_equal(m[1].m_yb.get_hi, 0);
+	assert_int_equal(m[2].m_type, VM_FORGETBLOCK);
+	assert_int_equal(m[2].m_forget.id_lo, 0x40000000);
+	assert_int_equal(m[2].m_forget.id_hi, 0);
+	assert_int_equal(m[3].m_type, VM_FORGETBLOCKS);
+	assert_int_equal(m[3].m_source, a);
+
+	F.cache_errno = ENOSYS;
+	run_expect("spawn A\nmmap A buf 4K\nexpect ENOSYS yield A buf 4K 1\n", SCN_ERROR,
+		   "t.scn:3: error: yield: not supported yet\n"
+		   "0 passed, 0 failed\n");
+}
+
 /* A remap that fails unexpectedly loses its VAR; ENOSYS is not supported
  * yet, whatever the scenario expects. */
 static void test_remap_failures(void **state)
@@ -1789,18 +1845,15 @@ static const struct error_case error_cases[] = {
 	{ "shmunmap_unknown_process", "shmunmap A 0\n", "t.scn:1: error: unknown process A\n" },
 	{ "shmunmap_unknown_variable", "spawn A\nshmunmap A v+4K\n",
 	  "t.scn:2: error: unknown variable v\n" },
-	/* Commands the ABI cannot carry yet: checked, then refused. */
-	{ "yield", "yield A 0 4K 0xffffffffffffffff\n",
-	  "t.scn:1: error: yield: not supported yet\n" },
-	{ "yield_id_too_big", "yield A 0 4K 0x10000000000000000\n",
-	  "t.scn:1: error: number out of range: 0x10000000000000000\n" },
-	{ "getblock", "getblock A 0 4K 7\n", "t.scn:1: error: getblock: not supported yet\n" },
-	{ "getblock_expected", "expect ESRCH getblock A 0 4K 7\n",
-	  "t.scn:1: error: getblock: not supported yet\n" },
-	{ "forget", "forget A 7\n", "t.scn:1: error: forget: not supported yet\n" },
-	{ "forget_bad_id", "forget A 1x\n", "t.scn:1: error: bad number \"1x\"\n" },
-	{ "forgetall", "forgetall A\n", "t.scn:1: error: forgetall: not supported yet\n" },
+	/* The cache commands: syntax and names. */
+	{ "yield_unknown_process", "yield A 0 4K 1\n", "t.scn:1: error: unknown process A\n" },
+	{ "yield_id_too_big", "spawn A\nyield A 0 4K 0x10000000000000000\n",
+	  "t.scn:2: error: number out of range: 0x10000000000000000\n" },
+	{ "getblock_usage", "spawn A\ngetblock A 0 4K\n",
+	  "t.scn:2: error: usage: getblock P ADDR LEN ID\n" },
+	{ "forget_bad_id", "spawn A\nforget A 1x\n", "t.scn:2: error: bad number \"1x\"\n" },
 	{ "forgetall_usage", "forgetall A 1\n", "t.scn:1: error: usage: forgetall P\n" },
+	/* Commands the ABI cannot carry yet: checked, then refused. */
 	{ "grant", "grant A g 0 4K B rw\n", "t.scn:1: error: grant: not supported yet\n" },
 	{ "grant_mode", "grant A g 0 4K B rx\n",
 	  "t.scn:1: error: grant: expected r, w or rw, got rx\n" },
@@ -1866,6 +1919,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_exec_enosys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remap_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_cleanup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};
