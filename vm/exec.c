@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "glo.h"
+#include "grant.h"
 #include "memtype.h"
 #include "proto.h"
 #include "region.h"
@@ -28,6 +29,8 @@ int do_exec(message *m)
 	switch (m->m_exec.op) {
 	case VM_EXEC_CLEAR: {
 		struct pt_snapshot none = { { 0 } };
+		ds_release(vmp);
+		grant_release(vmp);
 		cache_forgetall(vmp);
 		map_free_proc(vmp);
 		pt_free_new_empty(&vmp->vm_pt, &none, vm_kinfo.user_lo,

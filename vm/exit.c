@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "glo.h"
+#include "grant.h"
 #include "proto.h"
 #include "region.h"
 #include "util.h"
@@ -45,6 +46,8 @@ int do_exit(message *m)
 
 	if ((r = vm_isokendpt(m->m_exit.ep, &vmp)) != VM_OK)
 		return r;
+	ds_release(vmp);
+	grant_release(vmp);
 	cache_forgetall(vmp);
 	map_free_proc(vmp);
 	pt_free(&vmp->vm_pt);

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "cache.h"
 #include "glo.h"
+#include "grant.h"
 #include "pagetable.h"
 #include "proto.h"
 #include "slab.h"
@@ -44,6 +45,16 @@ static const struct vm_call vm_calls[VM_RQ_LAST - VM_RQ_BASE + 1] = {
 	CALL(VM_YIELDBLOCKGETBLOCK) = { "yieldblockgetblock", do_yieldblockgetblock, CALLER_PROC },
 	CALL(VM_FORGETBLOCK) = { "forgetblock", do_forgetblock, CALLER_PROC },
 	CALL(VM_FORGETBLOCKS) = { "forgetblocks", do_forgetblocks, CALLER_PROC },
+	CALL(VM_GRANT) = { "grant", do_grant, CALLER_PROC },
+	CALL(VM_REVOKE) = { "revoke", do_revoke, CALLER_PROC },
+	CALL(VM_SAFECOPY) = { "safecopy", do_safecopy, CALLER_PROC },
+	CALL(VM_SAFEMAP) = { "safemap", do_safemap, CALLER_PROC },
+	CALL(VM_SAFEREVMAP) = { "saferevmap", do_saferevmap, CALLER_PROC },
+	CALL(VM_DS_PUBLISH) = { "ds_publish", do_ds_publish, CALLER_PROC },
+	CALL(VM_DS_RETRIEVE) = { "ds_retrieve", do_ds_retrieve, CALLER_PROC },
+	CALL(VM_DS_DELETE) = { "ds_delete", do_ds_delete, CALLER_PROC },
+	CALL(VM_DS_SUBSCRIBE) = { "ds_subscribe", do_ds_subscribe, CALLER_PROC },
+	CALL(VM_DS_CHECK) = { "ds_check", do_ds_check, CALLER_PROC },
 	CALL(VM_EXIT) = { "exit", do_exit, CALLER_KERNEL },
 	CALL(VM_FORK) = { "fork", do_fork, CALLER_KERNEL },
 	CALL(VM_EXEC) = { "exec", do_exec, CALLER_KERNEL },
@@ -85,6 +96,8 @@ int vm_init(void)
 	cache_init((char *)meta + map_bytes, nframes);
 	slab_init();
 	pt_init();
+	grant_init();
+	ds_init();
 	return VM_OK;
 }
 

@@ -15,6 +15,16 @@ int do_shared_unmap(message *m);
 int do_yieldblockgetblock(message *m); /* cache.c */
 int do_forgetblock(message *m);
 int do_forgetblocks(message *m);
+int do_grant(message *m); /* grant.c */
+int do_revoke(message *m);
+int do_safecopy(message *m);
+int do_safemap(message *m);
+int do_saferevmap(message *m);
+int do_ds_publish(message *m); /* ds.c */
+int do_ds_retrieve(message *m);
+int do_ds_delete(message *m);
+int do_ds_subscribe(message *m);
+int do_ds_check(message *m);
 int do_spawn(message *m); /* exit.c */
 int do_exit(message *m);
 int do_fork(message *m);       /* fork.c */
@@ -22,6 +32,12 @@ int do_exec(message *m);       /* exec.c */
 int do_pagefaults(message *m); /* pagefaults.c */
 int do_query(message *m);      /* query.c */
 int do_sanity(message *m);     /* sanitycheck.c */
+
+/* The data store: empty it (boot); drop what a process published or
+ * subscribed to (exit, exec). */
+void ds_init(void);
+struct vmproc;
+void ds_release(struct vmproc *vmp);
 
 /* Run every consistency check; returns the number of findings, each
  * printed on the diagnostics console. */

@@ -171,19 +171,19 @@ void pb_move(struct phys_region *pr, struct phys_block *pb)
 	struct phys_block *old = pr->ph;
 	struct phys_region **pp;
 
-	if (old->refcount < 2)
-		panic("%s: page 0x%x: block 0x%x has refcount %u", __func__, pr->vaddr, old->phys,
-		      old->refcount);
+	if (pb->refcount == UINT32_MAX)
+		panic("%s: block 0x%x: refcount would overflow", __func__, pb->phys);
 	for (pp = &old->firstregion; *pp != pr; pp = &(*pp)->next_ph_list)
 		if (*pp == NULL)
 			panic("%s: page 0x%x is not on block 0x%x's list", __func__, pr->vaddr,
 			      old->phys);
 	*pp = pr->next_ph_list;
-	old->refcount--;
 	pr->ph = pb;
 	pr->next_ph_list = pb->firstregion;
 	pb->firstregion = pr;
 	pb->refcount++;
+	if (--old->refcount == 0)
+		pb_free(old);
 }
 
 int map_ph_writept(struct vmproc *vmp, struct phys_region *pr)
@@ -421,6 +421,28 @@ int map_unmap_range(struct vmproc *vmp, vir_bytes start, vir_bytes len)
 	}
 	if (spare)
 		SLABFREE(spare);
+	return VM_OK;
+}
+
+int map_isolate(struct vmproc *vmp, vir_bytes start, vir_bytes len, struct vir_region **out)
+{
+	struct vir_region *r = map_lookup(vmp, start), *lo = NULL, *hi = NULL;
+
+	if (r == NULL || len == 0 || len > r->vaddr + r->length - start)
+		return EFAULT;
+	bool split_lo = start > r->vaddr, split_hi = start + len < r->vaddr + r->length;
+	if ((split_lo && SLABALLOC(lo) == NULL) || (split_hi && SLABALLOC(hi) == NULL)) {
+		if (lo)
+			SLABFREE(lo);
+		return ENOMEM;
+	}
+	if (split_lo) {
+		region_split(vmp, r, start, start, lo);
+		r = lo;
+	}
+	if (split_hi)
+		region_split(vmp, r, start + len, start + len, hi);
+	*out = r;
 	return VM_OK;
 }
 

@@ -48,6 +48,7 @@ struct phys_region {
 #define VR_CONTIG 0x080        /* physically contiguous */
 #define VR_PREALLOC 0x100      /* every page allocated at creation */
 #define VR_HEAP 0x200          /* made by brk */
+#define VR_SAFEMAP 0x400       /* mapped through a grant (region.grant) */
 #define VR_PROTMASK (VR_READABLE | VR_WRITABLE | VR_EXEC)
 
 struct vir_region {
@@ -64,6 +65,7 @@ struct vir_region {
 	 * memory they share. A region alone is its own list. */
 	struct vir_region *grp_next, *grp_prev;
 	vir_bytes grp_off;
+	uint32_t grant; /* VR_SAFEMAP: the grant it was mapped through */
 };
 
 /* Whether fresh pages of r may keep old contents: only for a region
@@ -151,9 +153,15 @@ struct phys_region *pb_reference(struct phys_block *pb, struct vir_region *r, vi
  * and let its mem type free the frame when it was the last reference. */
 void pb_unreference(struct phys_region *pr);
 
-/* Move pr from its block to pb (copy-on-write). pr's old block keeps its
- * other references; it must have had more than one. */
+/* Move pr from its block to pb (a copy-on-write copy, or a page that
+ * safecopy shares). The old block is freed if that was its last
+ * reference. Allocates nothing. */
 void pb_move(struct phys_region *pr, struct phys_block *pb);
+
+/* Make [start, start + len), which must lie inside one region of vmp, a
+ * region of its own by splitting at its ends. Returns VM_OK and the region
+ * in *out, EFAULT (not inside one region) or ENOMEM (nothing changed). */
+int map_isolate(struct vmproc *vmp, vir_bytes start, vir_bytes len, struct vir_region **out);
 
 /* The cache takes a reference on pb. */
 void pb_take_cacheref(struct phys_block *pb);

@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "cache.h"
 #include "glo.h"
+#include "grant.h"
 #include "proto.h"
 #include "region.h"
 #include "slab.h"
@@ -118,6 +119,7 @@ uint32_t sanity_check(void)
 	findings += phys_sanitycheck(claim_free, NULL);
 	findings += slab_sanitycheck(claim_slab, NULL);
 	findings += cache_sanitycheck(claim_cached, NULL);
+	findings += grant_sanitycheck();
 	for (int i = 0; i < VM_NR_PROCS; i++) {
 		struct vmproc *vmp = &vmproc[i];
 		if (!(vmp->vm_flags & VMF_INUSE))

@@ -14,6 +14,7 @@
 #define VMF_PRIV 0x2  /* system process: privileged calls allowed */
 
 struct cached_block;
+struct grant_table;
 
 struct vmproc {
 	uint32_t vm_flags; /* VMF_* */
@@ -27,6 +28,7 @@ struct vmproc {
 	uint32_t vm_virtual;             /* pages mapped by regions */
 	uint32_t vm_minflt;              /* page faults resolved */
 	struct cached_block *vm_yielded; /* blocks this process yielded */
+	struct grant_table *vm_grants;   /* grants it made (NULL: none yet) */
 };
 
 /* The process for endpoint ep: VM_OK and *vmp, EINVAL for an endpoint that

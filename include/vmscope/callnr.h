@@ -17,6 +17,37 @@
 #define VM_FORGETBLOCK (VM_RQ_BASE + 7)
 #define VM_FORGETBLOCKS (VM_RQ_BASE + 8)
 
+/* Memory grants (m_grant, m_safecopy, m_safemap). */
+#define VM_GRANT (VM_RQ_BASE + 9)       /* make a grant; id in reply */
+#define VM_REVOKE (VM_RQ_BASE + 10)     /* granter revokes a grant */
+#define VM_SAFECOPY (VM_RQ_BASE + 11)   /* grantee copies to/from a grant */
+#define VM_SAFEMAP (VM_RQ_BASE + 12)    /* grantee maps granted pages */
+#define VM_SAFEREVMAP (VM_RQ_BASE + 13) /* granter undoes a grant's mappings */
+
+#define VM_GRANT_READ 0x1
+#define VM_GRANT_WRITE 0x2
+#define VM_SAFECOPY_TO 1   /* caller's memory into the grant */
+#define VM_SAFECOPY_FROM 2 /* the grant into the caller's memory */
+#define VM_SAFEMAP_RO 0x1
+
+/*
+ * The data store (m_ds): named entries of three types. A label is an
+ * endpoint. A memory range is copied (through a grant to VM_PROC_NR) when
+ * published and copied out (through a grant to VM_PROC_NR the retriever
+ * makes) when retrieved. A mapped range is shared: retrieving it safemaps
+ * the publisher's grant into the retriever. Subscribers to a name (or a
+ * prefix ending in '*') are told, through VM_DS_CHECK, when an entry goes.
+ */
+#define VM_DS_LABEL 1
+#define VM_DS_MEM 2
+#define VM_DS_MAP 3
+#define VM_DS_MAXMEM 1024 /* bytes of a memory range */
+#define VM_DS_PUBLISH (VM_RQ_BASE + 40)
+#define VM_DS_RETRIEVE (VM_RQ_BASE + 41)
+#define VM_DS_DELETE (VM_RQ_BASE + 42)
+#define VM_DS_SUBSCRIBE (VM_RQ_BASE + 43)
+#define VM_DS_CHECK (VM_RQ_BASE + 44) /* next deletion notice for the caller */
+
 /* Calls from the kernel / process manager about processes. */
 #define VM_SPAWN (VM_RQ_BASE + 16) /* new, empty address space */
 #define VM_EXIT (VM_RQ_BASE + 17)

@@ -25,6 +25,7 @@
 #define NONE ((endpoint_t)-4)       /* nobody */
 
 #define VM_PROC_NAME_LEN 16
+#define VM_DS_NAME_LEN 16
 #define VM_MSG_SIZE 64
 
 /* Page-fault error code bits, as the i386 pushes them. */
@@ -89,6 +90,36 @@ typedef struct {
 		struct { /* VM_FORGETBLOCK */
 			uint32_t id_lo, id_hi;
 		} m_forget;
+		struct {                    /* VM_GRANT, VM_REVOKE, VM_SAFEREVMAP */
+			endpoint_t grantee; /* VM_GRANT: who may use it */
+			vir_bytes addr;     /* VM_GRANT: the granter's range */
+			vir_bytes len;
+			uint32_t access; /* VM_GRANT_READ | VM_GRANT_WRITE */
+			uint32_t id;     /* result of VM_GRANT, argument of the others */
+		} m_grant;
+		struct { /* VM_SAFECOPY (from the grantee) */
+			uint32_t id;
+			vir_bytes off; /* offset in the grant */
+			vir_bytes len;
+			vir_bytes addr; /* in the caller */
+			uint32_t dir;   /* VM_SAFECOPY_TO (into the grant) or _FROM */
+		} m_safecopy;
+		struct { /* VM_SAFEMAP (from the grantee) */
+			uint32_t id;
+			vir_bytes off;  /* page-aligned offset in the grant */
+			vir_bytes len;  /* page-aligned */
+			uint32_t flags; /* VM_SAFEMAP_RO */
+			vir_bytes addr; /* hint (0: VM chooses); result */
+		} m_safemap;
+		struct { /* VM_DS_* */
+			char name[VM_DS_NAME_LEN];
+			uint32_t type;  /* VM_DS_LABEL, VM_DS_MEM, VM_DS_MAP */
+			endpoint_t ep;  /* a label's value */
+			uint32_t grant; /* MEM and MAP: a grant to VM_PROC_NR */
+			vir_bytes len;
+			vir_bytes addr; /* MAP retrieve: result */
+			uint32_t flags; /* MAP retrieve: VM_SAFEMAP_RO */
+		} m_ds;
 		struct { /* VM_PAGEFAULT (from KERNEL) */
 			endpoint_t ep;
 			vir_bytes addr;

@@ -692,23 +692,6 @@ static int value(const struct word *w, uint32_t *val)
 	return eval_value(w->s, val, &kind);
 }
 
-/* The syntax of a value only, for the commands that cannot run yet; an ID
- * may be 64 bits wide. */
-static int value_syntax(const struct word *w, bool id)
-{
-	const char *s = w->s;
-	size_t n = ident_len(s);
-	uint64_t v;
-
-	if (is_digit(s[0]))
-		return parse_number(s, strlen(s), id ? UINT64_MAX : UINT32_MAX, &v);
-	if (!n || (s[n] && s[n] != '+' && s[n] != '-'))
-		return error("bad value: %s (a number, VAR, VAR+N or VAR-N)", s);
-	if (s[n])
-		return parse_number(s + n + 1, strlen(s + n + 1), UINT32_MAX, &v);
-	return 0;
-}
-
 /* ---- Statistics ---- */
 
 static const struct {
@@ -770,6 +753,12 @@ static int eval_operand(const char *s, uint32_t *val, enum val_kind *kind)
 		if (proc_stats[i].what == VMQ_BRK)
 			*kind = VK_ADDR;
 		return r;
+	}
+	if (!strcmp(dot + 1, "ep")) { /* (vmscope) the endpoint, known here */
+		if ((r = proc_get(&pw, &p)) != 0)
+			return r;
+		*val = (uint32_t)p->ep;
+		return 0;
 	}
 	return error("unknown statistic: %s", s);
 }
@@ -1464,48 +1453,7 @@ static int cmd_dump(struct word *a, int n)
 	return 0;
 }
 
-/*
- * The commands whose messages the ABI does not define yet: their words
- * are checked, so that scenarios written for them now are right later,
- * and then the scenario stops as not supported. It never passes silently.
- */
-
-static int names_syntax(struct word *a, const char *kinds)
-{
-	for (int i = 0; kinds[i]; i++) {
-		switch (kinds[i]) {
-		case 'p':
-			if (check_proc_name(a[i].s))
-				return STOP;
-			break;
-		case 'v':
-			if (!is_ident(a[i].s))
-				return error("bad variable name: %s", a[i].s);
-			break;
-		case 'a':
-			if (value_syntax(&a[i], false))
-				return STOP;
-			break;
-		case 'i':
-			if (value_syntax(&a[i], true))
-				return STOP;
-			break;
-		}
-	}
-	return 0;
-}
-
-/* safemap C VAR G OFF LEN [ro]. */
-static int cmd_safemap(struct word *a, int n)
-{
-	static const char *const ro[] = { "ro", NULL };
-
-	if (names_syntax(a, "pvaaa"))
-		return STOP;
-	if (n > 5 && parse_choice(&a[5], "ro", ro) < 0)
-		return STOP;
-	return unsupported("safemap");
-}
+/* ---- The cache ---- */
 
 /* A cache ID: a number of up to 64 bits, or a variable (32 bits). */
 static int id_value(const struct word *w, uint64_t *id)
@@ -1564,42 +1512,282 @@ static int cmd_forget(struct word *a, int n)
 	return vm_call(&msg, st.cmd->name);
 }
 
-/* revoke P G, saferevmap P G: names and values only. */
-static int cmd_plain_syntax(struct word *a, int n)
-{
-	static const struct {
-		const char *cmd, *kinds;
-	} kinds[] = {
-		{ "revoke", "pa" },
-		{ "saferevmap", "pa" },
-	};
+/* ---- Grants ---- */
 
-	(void)n;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(st.cmd->name, kinds[i].cmd) && names_syntax(a, kinds[i].kinds))
-			return STOP;
-	return unsupported(st.cmd->name);
-}
-
+/* grant P VAR ADDR LEN C r|w|rw: P grants C access to [ADDR, ADDR+LEN). */
 static int cmd_grant(struct word *a, int n)
 {
 	static const char *const modes[] = { "r", "w", "rw", NULL };
+	static const uint32_t access[] = { VM_GRANT_READ, VM_GRANT_WRITE,
+					   VM_GRANT_READ | VM_GRANT_WRITE };
+	struct proc *p, *c;
+	struct var *v;
+	message msg;
+	int mode, r;
 
 	(void)n;
-	if (names_syntax(a, "pvaap") || parse_choice(&a[5], "r, w or rw", modes) < 0)
+	if ((mode = parse_choice(&a[5], "r, w or rw", modes)) < 0)
 		return STOP;
-	return unsupported("grant");
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &p)) || (r = value(&a[2], &msg.m_grant.addr)) ||
+	    (r = value(&a[3], &msg.m_grant.len)) || (r = proc_get(&a[4], &c)))
+		return r;
+	if (var_slot(&a[1], &v))
+		return STOP;
+	msg.m_source = p->ep;
+	msg.m_type = VM_GRANT;
+	msg.m_grant.grantee = c->ep;
+	msg.m_grant.access = access[mode];
+	r = vm_call(&msg, "grant");
+	if (r == 0)
+		var_set(v, a[1].s, msg.m_grant.id, VK_ADDR);
+	else
+		st.lose_var = a[1].s;
+	return r;
 }
 
+/* revoke P G and saferevmap P G: the granter's calls about its grant. */
+static int cmd_revoke(struct word *a, int n)
+{
+	bool revmap = !strcmp(st.cmd->name, "saferevmap");
+	struct proc *p;
+	message msg;
+	int r;
+
+	(void)n;
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &p)) || (r = value(&a[1], &msg.m_grant.id)))
+		return r;
+	msg.m_source = p->ep;
+	msg.m_type = revmap ? VM_SAFEREVMAP : VM_REVOKE;
+	return vm_call(&msg, st.cmd->name);
+}
+
+/* safecopy C G OFF LEN to|from ADDR. */
 static int cmd_safecopy(struct word *a, int n)
 {
 	static const char *const dirs[] = { "to", "from", NULL };
+	struct proc *c;
+	message msg;
+	int dir, r;
 
 	(void)n;
-	if (names_syntax(a, "paaa") || parse_choice(&a[4], "to or from", dirs) < 0 ||
-	    value_syntax(&a[5], false))
+	if ((dir = parse_choice(&a[4], "to or from", dirs)) < 0)
 		return STOP;
-	return unsupported("safecopy");
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &c)) || (r = value(&a[1], &msg.m_safecopy.id)) ||
+	    (r = value(&a[2], &msg.m_safecopy.off)) || (r = value(&a[3], &msg.m_safecopy.len)) ||
+	    (r = value(&a[5], &msg.m_safecopy.addr)))
+		return r;
+	msg.m_source = c->ep;
+	msg.m_type = VM_SAFECOPY;
+	msg.m_safecopy.dir = dir == 0 ? VM_SAFECOPY_TO : VM_SAFECOPY_FROM;
+	return vm_call(&msg, "safecopy");
+}
+
+/* safemap C VAR G OFF LEN [ro]. */
+static int cmd_safemap(struct word *a, int n)
+{
+	static const char *const ro[] = { "ro", NULL };
+	struct proc *c;
+	struct var *v;
+	message msg;
+	int r;
+
+	if (n > 5 && parse_choice(&a[5], "ro", ro) < 0)
+		return STOP;
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &c)) || (r = value(&a[2], &msg.m_safemap.id)) ||
+	    (r = value(&a[3], &msg.m_safemap.off)) || (r = value(&a[4], &msg.m_safemap.len)))
+		return r;
+	if (var_slot(&a[1], &v))
+		return STOP;
+	msg.m_source = c->ep;
+	msg.m_type = VM_SAFEMAP;
+	msg.m_safemap.flags = n > 5 ? VM_SAFEMAP_RO : 0;
+	r = vm_call(&msg, "safemap");
+	if (r == 0)
+		var_set(v, a[1].s, msg.m_safemap.addr, VK_ADDR);
+	else
+		st.lose_var = a[1].s;
+	return r;
+}
+
+/* ---- The data store (vmscope commands) ---- */
+
+/* The bytes of NAME into a message's name field. */
+static int ds_name(const struct word *w, char *name)
+{
+	size_t len;
+
+	if (w->quoted) {
+		if (decode_data(w, &len))
+			return STOP;
+	} else {
+		len = strlen(w->s);
+		memcpy(st.bytes, w->s, len);
+	}
+	if (len == 0 || len >= VM_DS_NAME_LEN || memchr(st.bytes, '\0', len))
+		return error("bad data-store name: %s (1 to %d bytes)", w->s, VM_DS_NAME_LEN - 1);
+	memset(name, 0, VM_DS_NAME_LEN);
+	memcpy(name, st.bytes, len);
+	return 0;
+}
+
+/* A grant from p to VM (the data store's side of a copy or mapping). */
+static int ds_grant(struct proc *p, uint32_t addr, uint32_t len, uint32_t access, uint32_t *id)
+{
+	message msg;
+	int r;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.m_source = p->ep;
+	msg.m_type = VM_GRANT;
+	msg.m_grant.grantee = VM_PROC_NR;
+	msg.m_grant.addr = addr;
+	msg.m_grant.len = len;
+	msg.m_grant.access = access;
+	r = vm_call(&msg, "grant");
+	*id = msg.m_grant.id;
+	return r;
+}
+
+static void ds_revoke(struct proc *p, uint32_t id)
+{
+	message msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.m_source = p->ep;
+	msg.m_type = VM_REVOKE;
+	msg.m_grant.id = id;
+	st.m->call(st.m->ctx, &msg);
+}
+
+/*
+ * dspublish P NAME label | mem ADDR LEN | map ADDR LEN. A memory range is
+ * copied through a grant to VM made (and revoked) here; a mapped range
+ * keeps its grant, which retrievers map.
+ */
+static int cmd_dspublish(struct word *a, int n)
+{
+	static const char *const types[] = { "label", "mem", "map", NULL };
+	struct proc *p;
+	message msg;
+	uint32_t addr = 0, len = 0;
+	int type, r;
+
+	memset(&msg, 0, sizeof(msg));
+	if ((type = parse_choice(&a[2], "label, mem or map", types)) < 0)
+		return STOP;
+	if ((type == 0) != (n == 3))
+		return error("usage: dspublish P NAME label | mem ADDR LEN | map ADDR LEN");
+	if ((r = proc_get(&a[0], &p)) || ds_name(&a[1], msg.m_ds.name))
+		return r ? r : STOP;
+	if (type > 0 && ((r = value(&a[3], &addr)) || (r = value(&a[4], &len))))
+		return r;
+	msg.m_source = p->ep;
+	msg.m_type = VM_DS_PUBLISH;
+	msg.m_ds.type = type == 0 ? VM_DS_LABEL : type == 1 ? VM_DS_MEM : VM_DS_MAP;
+	msg.m_ds.ep = p->ep;
+	msg.m_ds.len = len;
+	if (type > 0) {
+		uint32_t access = type == 1 ? VM_GRANT_READ : VM_GRANT_READ | VM_GRANT_WRITE;
+		if ((r = ds_grant(p, addr, len, access, &msg.m_ds.grant)) != 0)
+			return r;
+	}
+	uint32_t id = msg.m_ds.grant;
+	r = vm_call(&msg, "dspublish");
+	if (type == 1 || (type == 2 && r != 0))
+		ds_revoke(p, id);
+	return r;
+}
+
+/* dsretrieve C NAME label VAR | mem ADDR LEN | map VAR [ro]. */
+static int cmd_dsretrieve(struct word *a, int n)
+{
+	static const char *const types[] = { "label", "mem", "map", NULL };
+	static const char *const ro[] = { "ro", NULL };
+	struct proc *c;
+	struct var *v = NULL;
+	message msg;
+	uint32_t addr = 0, len = 0;
+	int type, r;
+
+	memset(&msg, 0, sizeof(msg));
+	if ((type = parse_choice(&a[2], "label, mem or map", types)) < 0)
+		return STOP;
+	if ((type == 0 && n != 4) || (type == 1 && n != 5) || (type == 2 && n != 4 && n != 5) ||
+	    (type == 2 && n == 5 && parse_choice(&a[4], "ro", ro) < 0))
+		return error("usage: dsretrieve C NAME label VAR | mem ADDR LEN | map VAR [ro]");
+	if ((r = proc_get(&a[0], &c)) || ds_name(&a[1], msg.m_ds.name))
+		return r ? r : STOP;
+	if (type == 1 && ((r = value(&a[3], &addr)) || (r = value(&a[4], &len))))
+		return r;
+	if (type != 1 && var_slot(&a[3], &v))
+		return STOP;
+	msg.m_source = c->ep;
+	msg.m_type = VM_DS_RETRIEVE;
+	msg.m_ds.type = type == 0 ? VM_DS_LABEL : type == 1 ? VM_DS_MEM : VM_DS_MAP;
+	msg.m_ds.flags = n == 5 && type == 2 ? VM_SAFEMAP_RO : 0;
+	if (type == 1 && (r = ds_grant(c, addr, len, VM_GRANT_WRITE, &msg.m_ds.grant)) != 0)
+		return r;
+	uint32_t id = msg.m_ds.grant;
+	r = vm_call(&msg, "dsretrieve");
+	if (type == 1)
+		ds_revoke(c, id);
+	if (v && r == 0)
+		var_set(v, a[3].s, type == 0 ? (uint32_t)msg.m_ds.ep : msg.m_ds.addr,
+			type == 0 ? VK_COUNT : VK_ADDR);
+	else if (v)
+		st.lose_var = a[3].s;
+	return r;
+}
+
+/* dsdelete P NAME and dssubscribe C PATTERN. */
+static int cmd_dsname(struct word *a, int n)
+{
+	bool sub = !strcmp(st.cmd->name, "dssubscribe");
+	struct proc *p;
+	message msg;
+	int r;
+
+	(void)n;
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &p)) || ds_name(&a[1], msg.m_ds.name))
+		return r ? r : STOP;
+	msg.m_source = p->ep;
+	msg.m_type = sub ? VM_DS_SUBSCRIBE : VM_DS_DELETE;
+	return vm_call(&msg, st.cmd->name);
+}
+
+/* dscheck C NAME: C's next deletion notice must be about NAME (a check;
+ * ESRCH when C has none). */
+static int cmd_dscheck(struct word *a, int n)
+{
+	char want[VM_DS_NAME_LEN];
+	struct proc *c;
+	message msg;
+	int r;
+
+	(void)n;
+	memset(&msg, 0, sizeof(msg));
+	if ((r = proc_get(&a[0], &c)) || ds_name(&a[1], want))
+		return r ? r : STOP;
+	msg.m_source = c->ep;
+	msg.m_type = VM_DS_CHECK;
+	if ((r = vm_call(&msg, "dscheck")) != 0)
+		return r;
+	msg.m_ds.name[VM_DS_NAME_LEN - 1] = '\0';
+	if (st.expecting)
+		return 0;
+	if (!strcmp(msg.m_ds.name, want)) {
+		st.passed++;
+		return 0;
+	}
+	fail_begin();
+	out("expected a notice for \"%s\", got one for \"%s\"", want, msg.m_ds.name);
+	fail_end();
+	return 0;
 }
 
 #define ANY SCN_MAX_WORDS
@@ -1620,10 +1808,17 @@ static const struct cmd cmds[] = {
 	{ "forget", 2, 2, cmd_forget, true, "forget P ID" },
 	{ "forgetall", 1, 1, cmd_forget, true, "forgetall P" },
 	{ "grant", 6, 6, cmd_grant, true, "grant P VAR ADDR LEN C r|w|rw" },
-	{ "revoke", 2, 2, cmd_plain_syntax, true, "revoke P G" },
+	{ "revoke", 2, 2, cmd_revoke, true, "revoke P G" },
 	{ "safecopy", 6, 6, cmd_safecopy, true, "safecopy C G OFF LEN to|from ADDR" },
 	{ "safemap", 5, 6, cmd_safemap, true, "safemap C VAR G OFF LEN [ro]" },
-	{ "saferevmap", 2, 2, cmd_plain_syntax, true, "saferevmap P G" },
+	{ "saferevmap", 2, 2, cmd_revoke, true, "saferevmap P G" },
+	{ "dspublish", 3, 5, cmd_dspublish, true,
+	  "dspublish P NAME label | mem ADDR LEN | map ADDR LEN" },
+	{ "dsretrieve", 4, 5, cmd_dsretrieve, true,
+	  "dsretrieve C NAME label VAR | mem ADDR LEN | map VAR [ro]" },
+	{ "dsdelete", 2, 2, cmd_dsname, true, "dsdelete P NAME" },
+	{ "dssubscribe", 2, 2, cmd_dsname, true, "dssubscribe C PATTERN" },
+	{ "dscheck", 2, 2, cmd_dscheck, true, "dscheck C NAME" },
 	{ "write", 3, 3, cmd_write, true, "write P ADDR STRING|0xHEXBYTES" },
 	{ "fill", 4, 4, cmd_fill, true, "fill P ADDR LEN BYTE" },
 	{ "check", 3, 3, cmd_check, true, "check P ADDR STRING|0xHEXBYTES" },

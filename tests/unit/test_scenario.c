@@ -1853,19 +1853,28 @@ static const struct error_case error_cases[] = {
 	  "t.scn:2: error: usage: getblock P ADDR LEN ID\n" },
 	{ "forget_bad_id", "spawn A\nforget A 1x\n", "t.scn:2: error: bad number \"1x\"\n" },
 	{ "forgetall_usage", "forgetall A 1\n", "t.scn:1: error: usage: forgetall P\n" },
-	/* Commands the ABI cannot carry yet: checked, then refused. */
-	{ "grant", "grant A g 0 4K B rw\n", "t.scn:1: error: grant: not supported yet\n" },
+	/* Grants and the data store: syntax, names, and ENOSYS from a VM
+	 * without them (the fake). */
+	{ "grant_enosys", "spawn A\nspawn B\ngrant A g 0 4K B rw\n",
+	  "t.scn:3: error: grant: not supported yet\n" },
 	{ "grant_mode", "grant A g 0 4K B rx\n",
 	  "t.scn:1: error: grant: expected r, w or rw, got rx\n" },
-	{ "grant_grantee", "grant A g 0 4K 7 r\n", "t.scn:1: error: bad process name: 7\n" },
-	{ "revoke", "revoke A g\n", "t.scn:1: error: revoke: not supported yet\n" },
-	{ "safecopy", "safecopy B g 0 4K to 0x1000\n",
-	  "t.scn:1: error: safecopy: not supported yet\n" },
+	{ "grant_unknown_grantee", "spawn A\ngrant A g 0 4K B r\n",
+	  "t.scn:2: error: unknown process B\n" },
+	{ "revoke_unknown", "revoke A g\n", "t.scn:1: error: unknown process A\n" },
+	{ "revoke_enosys", "spawn A\nrevoke A 5\n", "t.scn:2: error: revoke: not supported yet\n" },
+	{ "safecopy_enosys", "spawn B\nsafecopy B 1 0 4K to 0x1000\n",
+	  "t.scn:2: error: safecopy: not supported yet\n" },
 	{ "safecopy_dir", "safecopy B g 0 4K into 0x1000\n",
 	  "t.scn:1: error: safecopy: expected to or from, got into\n" },
-	{ "safemap", "safemap B v g 0 4K ro\n", "t.scn:1: error: safemap: not supported yet\n" },
-	{ "safemap_plain", "safemap B v g 0 4K\n", "t.scn:1: error: safemap: not supported yet\n" },
-	{ "saferevmap", "saferevmap A g\n", "t.scn:1: error: saferevmap: not supported yet\n" },
+	{ "safemap_enosys", "spawn B\nsafemap B v 1 0 4K ro\n",
+	  "t.scn:2: error: safemap: not supported yet\n" },
+	{ "saferevmap_enosys", "spawn A\nsaferevmap A 1\n",
+	  "t.scn:2: error: saferevmap: not supported yet\n" },
+	{ "dspublish_usage", "spawn A\ndspublish A n mem\n",
+	  "t.scn:2: error: usage: dspublish P NAME label | mem ADDR LEN | map ADDR LEN\n" },
+	{ "ds_name_too_long", "spawn A\ndspublish A abcdefghijklmnop label\n",
+	  "t.scn:2: error: bad data-store name: abcdefghijklmnop (1 to 15 bytes)\n" },
 };
 
 static void test_error_case(void **state)
