@@ -161,6 +161,11 @@ void cache_init(void *meta, uint32_t nframes)
 	phys_set_shrinker(cache_shrink);
 }
 
+const struct cached_block *cache_block_next(const struct cached_block *b)
+{
+	return b->pnext;
+}
+
 void cache_forgetall(struct vmproc *vmp)
 {
 	while (vmp->vm_yielded) {

@@ -33,6 +33,9 @@ void cache_init(void *meta, uint32_t nframes);
 /* Drop every block vmp yielded (exit, exec). */
 void cache_forgetall(struct vmproc *vmp);
 
+/* The next block of the same owner (for listing). */
+const struct cached_block *cache_block_next(const struct cached_block *b);
+
 /* Findings in the cache (printed); claims frames only the cache holds. */
 struct phys_block;
 uint32_t cache_sanitycheck(void (*claim)(const struct phys_block *pb, void *arg), void *arg);

@@ -98,6 +98,12 @@ void grant_release(struct vmproc *vmp)
 	vmp->vm_grants = NULL;
 }
 
+uint32_t grant_id_of(const struct vmproc *vmp, uint32_t index)
+{
+	unsigned slot = (unsigned)VM_ENDPOINT_SLOT(vmp->vm_endpoint);
+	return MAKE_ID(grant_gen[slot][index], slot, index);
+}
+
 int do_grant(message *m)
 {
 	struct vmproc *vmp, *grantee;

@@ -68,6 +68,9 @@ int grant_map(struct vmproc *vmp, uint32_t id, vir_bytes off, vir_bytes len, boo
 int grant_read(struct vmproc *vmp, vir_bytes v, void *buf, vir_bytes len);
 int grant_write(struct vmproc *vmp, vir_bytes v, const void *buf, vir_bytes len);
 
+/* The id of entry index of vmp's grant table. */
+uint32_t grant_id_of(const struct vmproc *vmp, uint32_t index);
+
 /* Findings in the grant tables (printed). */
 uint32_t grant_sanitycheck(void);
 

@@ -61,6 +61,7 @@ static const struct vm_call vm_calls[VM_RQ_LAST - VM_RQ_BASE + 1] = {
 	CALL(VM_PAGEFAULT) = { "pagefault", do_pagefaults, CALLER_KERNEL },
 	CALL(VM_QUERY) = { "query", do_query, CALLER_KERNEL },
 	CALL(VM_SANITY) = { "sanity", do_sanity, CALLER_KERNEL },
+	CALL(VM_INFO) = { "info", do_info, CALLER_KERNEL },
 };
 
 int vm_isokendpt(endpoint_t ep, struct vmproc **vmp)
@@ -77,6 +78,7 @@ int vm_isokendpt(endpoint_t ep, struct vmproc **vmp)
 int vm_init(void)
 {
 	memset(&vm_stats, 0, sizeof(vm_stats));
+	memset(&vm_sanity_result, 0, sizeof(vm_sanity_result));
 	memset(vmproc, 0, sizeof(vmproc));
 	vm_sanity_enabled = false;
 	sys_getkinfo(&vm_kinfo);

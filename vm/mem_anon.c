@@ -134,7 +134,9 @@ static enum pf_result anon_pagefault(struct vmproc *vmp, struct vir_region *r,
 		return anon_newpage(vmp, r, v, NULL);
 	if (write && !anon_writable(pr))
 		return anon_newpage(vmp, r, v, pr);
-	if (write && !(r->flags & VR_SHARED))
+	if (r->flags & VR_SHARED)
+		vm_stats.pf_shared++; /* a page the group already had */
+	else if (write)
 		vm_stats.pf_cowreuse++; /* copy-on-write, but nobody else has it now */
 	return map_ph_writept(vmp, pr) == VM_OK ? PF_RESOLVED : PF_NOMEM;
 }

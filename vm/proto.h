@@ -31,7 +31,8 @@ int do_fork(message *m);       /* fork.c */
 int do_exec(message *m);       /* exec.c */
 int do_pagefaults(message *m); /* pagefaults.c */
 int do_query(message *m);      /* query.c */
-int do_sanity(message *m);     /* sanitycheck.c */
+int do_sanity(message *m); /* sanitycheck.c */
+int do_info(message *m); /* info.c */
 
 /* The data store: empty it (boot); drop what a process published or
  * subscribed to (exit, exec). */

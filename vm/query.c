@@ -12,21 +12,6 @@
 #include "proto.h"
 #include "region.h"
 
-/* Resident pages of vmp whose block others reference too: through shared
- * regions (shared) or copy-on-write (not). */
-static uint32_t count_shared(struct vmproc *vmp, bool shared)
-{
-	uint32_t key = 0, n = 0;
-	struct phys_region *pr;
-
-	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL) {
-		if (pr->ph->refcount > 1 && ((pr->parent->flags & VR_SHARED) != 0) == shared)
-			n++;
-		key++;
-	}
-	return n;
-}
-
 int do_query(message *m)
 {
 	struct vmproc *vmp = NULL;
@@ -56,10 +41,10 @@ int do_query(message *m)
 		val[0] = vmproc_resident(vmp);
 		return VM_OK;
 	case VMQ_SHARED:
-		val[0] = count_shared(vmp, true);
+		val[0] = vmp->vm_shared;
 		return VM_OK;
 	case VMQ_COW:
-		val[0] = count_shared(vmp, false);
+		val[0] = vmp->vm_cow;
 		return VM_OK;
 	case VMQ_VIRTUAL:
 		val[0] = vmp->vm_virtual;

@@ -92,6 +92,51 @@ struct phys_block *pb_new(phys_bytes phys)
 	return pb;
 }
 
+/*
+ * Per-process counts of pages shared with other mappings, kept as blocks
+ * gain and lose mappings (the cache's references do not count), so that
+ * usage is served without walking pages: a page counts while its block
+ * has two mappings or more, as shared memory when its region is shared,
+ * else as copy-on-write.
+ */
+static void count_page(const struct phys_region *pr, int delta)
+{
+	struct vmproc *vmp = pr->parent->parent;
+
+	if (pr->parent->flags & VR_SHARED)
+		vmp->vm_shared += (uint32_t)delta;
+	else
+		vmp->vm_cow += (uint32_t)delta;
+}
+
+static uint32_t mappings(const struct phys_block *pb)
+{
+	return pb->refcount - pb->cacheref;
+}
+
+/* pr was just put at the head of its block's list. */
+static void count_added(struct phys_region *pr)
+{
+	uint32_t n = mappings(pr->ph);
+
+	if (n == 2)
+		count_page(pr->next_ph_list ? pr->next_ph_list : pr, +1);
+	if (n >= 2)
+		count_page(pr, +1);
+}
+
+/* pr is about to leave its block's list. */
+static void count_removed(struct phys_region *pr)
+{
+	struct phys_block *pb = pr->ph;
+	uint32_t n = mappings(pb);
+
+	if (n >= 2)
+		count_page(pr, -1);
+	if (n == 2)
+		count_page(pb->firstregion != pr ? pb->firstregion : pr->next_ph_list, -1);
+}
+
 /* pb has no references left: free it, and its frame unless device memory. */
 static void pb_free(struct phys_block *pb)
 {
@@ -119,6 +164,7 @@ struct phys_region *pb_reference(struct phys_block *pb, struct vir_region *r, vi
 	pb->firstregion = pr;
 	pb->refcount++;
 	r->resident++;
+	count_added(pr);
 	return pr;
 }
 
@@ -129,6 +175,7 @@ void pb_unreference(struct phys_region *pr)
 	struct phys_block *pb = pr->ph;
 	struct phys_region **pp;
 
+	count_removed(pr);
 	if (radix_remove(&vmp->vm_pages, pr->vaddr >> VM_PAGE_SHIFT) != pr)
 		panic("%s: page 0x%x of %s is not in its page map", __func__, pr->vaddr,
 		      vmp->vm_name);
@@ -173,6 +220,7 @@ void pb_move(struct phys_region *pr, struct phys_block *pb)
 
 	if (pb->refcount == UINT32_MAX)
 		panic("%s: block 0x%x: refcount would overflow", __func__, pb->phys);
+	count_removed(pr);
 	for (pp = &old->firstregion; *pp != pr; pp = &(*pp)->next_ph_list)
 		if (*pp == NULL)
 			panic("%s: page 0x%x is not on block 0x%x's list", __func__, pr->vaddr,
@@ -182,6 +230,7 @@ void pb_move(struct phys_region *pr, struct phys_block *pb)
 	pr->next_ph_list = pb->firstregion;
 	pb->firstregion = pr;
 	pb->refcount++;
+	count_added(pr);
 	if (--old->refcount == 0)
 		pb_free(old);
 }
@@ -475,7 +524,10 @@ enum pf_result mt_pagefault_resident(struct vmproc *vmp, struct vir_region *r,
 	(void)write;
 	if (pr == NULL)
 		return PF_SEGV;
-	return map_ph_writept(vmp, pr) == VM_OK ? PF_RESOLVED : PF_NOMEM;
+	if (map_ph_writept(vmp, pr) != VM_OK)
+		return PF_NOMEM;
+	vm_stats.pf_shared++;
+	return PF_RESOLVED;
 }
 
 bool mt_writable_always(const struct phys_region *pr)
@@ -516,6 +568,24 @@ struct vir_region *map_region_at(struct vmproc *vmp, uint32_t i)
 	while (n && i-- > 0)
 		n = avl_next(n);
 	return n ? REGION(n) : NULL;
+}
+
+void map_count_shared(struct vmproc *vmp, vir_bytes v, vir_bytes end, uint32_t *shared,
+		      uint32_t *cow)
+{
+	uint32_t key = v >> VM_PAGE_SHIFT, last = (end - 1) >> VM_PAGE_SHIFT;
+	struct phys_region *pr;
+
+	*shared = *cow = 0;
+	while (end > v && (pr = radix_next(&vmp->vm_pages, &key)) != NULL && key <= last) {
+		if (mappings(pr->ph) > 1) {
+			if (pr->parent->flags & VR_SHARED)
+				(*shared)++;
+			else
+				(*cow)++;
+		}
+		key++;
+	}
 }
 
 struct pte_check {
@@ -650,6 +720,15 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 		if (r->memtype->ev_sanitycheck)
 			findings += r->memtype->ev_sanitycheck(pr);
 		key++;
+	}
+
+	uint32_t shared, cow;
+	map_count_shared(vmp, vm_kinfo.user_lo, vm_kinfo.user_hi, &shared, &cow);
+	if (shared != vmp->vm_shared || cow != vmp->vm_cow) {
+		vm_printf("sanity: %s: %u shared / %u copy-on-write pages counted, %u / %u "
+			  "recorded\n",
+			  who, shared, cow, vmp->vm_shared, vmp->vm_cow);
+		findings++;
 	}
 
 	struct pte_check c = { vmp, 0 };

@@ -179,6 +179,11 @@ struct phys_block *pb_new(phys_bytes phys);
 /* Write the PTE for pr as its region and mem type want it. VM_OK/ENOMEM. */
 int map_ph_writept(struct vmproc *vmp, struct phys_region *pr);
 
+/* Resident pages of [v, end) in vmp that other mappings map too: through
+ * shared memory (*shared) or copy-on-write (*cow). Walks the pages. */
+void map_count_shared(struct vmproc *vmp, vir_bytes v, vir_bytes end, uint32_t *shared,
+		      uint32_t *cow);
+
 /* Findings in vmp's regions, pages and page tables (printed). Calls claim
  * once for each phys_block whose first reference is in vmp. */
 uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_block *pb, void *arg),

@@ -137,7 +137,15 @@ uint32_t sanity_check(void)
 			  vm_stats.pagetables);
 		findings++;
 	}
-	return findings + pu_end(&pu);
+	findings += pu_end(&pu);
+	uint64_t calls = 0;
+	for (int i = 0; i < VM_RQ_LAST - VM_RQ_BASE + 1; i++)
+		calls += vm_stats.calls[i];
+	vm_sanity_result.runs++;
+	vm_sanity_result.last_findings = findings;
+	vm_sanity_result.last_call = calls;
+	vm_sanity_result.total_findings += findings;
+	return findings;
 }
 
 int do_sanity(message *m)

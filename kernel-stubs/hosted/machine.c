@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <vmscope/callnr.h>
 #include <vmscope/errno.h>
+#include <vmscope/vminfo.h>
 
 #include "../../vm/vm.h"
 #include "machine.h"
@@ -157,6 +158,33 @@ int hosted_exit(endpoint_t ep)
 	p->inuse = false;
 	p->cr3 = 0;
 	mmu_flush(p);
+	return 0;
+}
+
+int hosted_info(uint32_t subcall, const struct vmi_request *req, void *out, uint32_t *len)
+{
+	message m;
+
+	memset(&m, 0, sizeof(m));
+	m.m_source = KERNEL;
+	m.m_type = VM_INFO;
+	m.m_info.subcall = subcall;
+	m.m_info.endpoint = req->endpoint;
+	m.m_info.cursor = req->cursor;
+	m.m_info.addr = req->addr;
+	m.m_info.flags = req->flags;
+	m.m_info.buf = HOSTED_INFO_BUF;
+	m.m_info.buflen = HOSTED_INFO_BUFLEN;
+	int r = hosted_call(&m);
+	*len = 0;
+	if (r != VM_OK)
+		return r;
+	if (m.m_info.len > HOSTED_INFO_BUFLEN) {
+		fprintf(stderr, "hosted: VM_INFO reply of %u bytes\n", m.m_info.len);
+		return EIO;
+	}
+	memcpy(out, hm.phys + HOSTED_INFO_BUF, m.m_info.len);
+	*len = m.m_info.len;
 	return 0;
 }
 

@@ -81,6 +81,16 @@ int hosted_exit(endpoint_t ep);
 /* Deliver m to VM; the reply replaces it. Returns the reply's m_type. */
 int hosted_call(message *m);
 
+/* Where the kernel keeps the debug call's reply buffer (kernel memory). */
+#define HOSTED_INFO_BUF 0x00180000u
+#define HOSTED_INFO_BUFLEN 0x00010000u /* VMI_MAX_PAYLOAD */
+
+/* Ask VM for debug-call subcall with req; the reply payload (at most
+ * HOSTED_INFO_BUFLEN bytes) is copied to out and its length to *len.
+ * Returns 0 or the errno VM answered. */
+struct vmi_request;
+int hosted_info(uint32_t subcall, const struct vmi_request *req, void *out, uint32_t *len);
+
 /* p loads or stores len bytes at va through the MMU, faults going to VM.
  * 0, EFAULT (refused: SIGSEGV), ENOMEM (VM had no memory: SIGBUS), or EIO
  * (VM broke the fault protocol; printed). */
