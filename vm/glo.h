@@ -16,9 +16,9 @@ struct vm_stats {
 	uint64_t pf_zerofill;                        /* faults that mapped a fresh zeroed page */
 	uint64_t pf_cowcopy;                         /* copy-on-write faults that copied */
 	uint64_t pf_cowreuse;                        /* copy-on-write faults that kept the page */
-		uint64_t pf_shared; /* faults that mapped a page shared memory had */
+	uint64_t pf_shared;  /* faults that mapped a page shared memory had */
 	uint64_t pf_refused; /* faults answered with a signal */
-	uint64_t pf_nomem;                           /* faults refused for lack of memory */
+	uint64_t pf_nomem;   /* faults refused for lack of memory */
 	uint64_t spawns, forks, execs, exits;
 	uint64_t bad_calls; /* rejected: unknown call, wrong caller */
 };
@@ -26,7 +26,7 @@ struct vm_stats {
 extern struct kinfo vm_kinfo;
 extern struct vm_stats vm_stats;
 extern struct vmproc vmproc[VM_NR_PROCS];
-extern bool vm_sanity_enabled; /* run the check after every call */
+extern bool vm_sanity_enabled;             /* run the check after every call */
 extern struct vmi_sanity vm_sanity_result; /* the last check's (info.c) */
 
 #endif

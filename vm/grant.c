@@ -338,6 +338,13 @@ int do_safecopy(message *m)
 	return grant_copy(granter, ga, caller, m->m_safecopy.addr, len, true);
 }
 
+/* The region after r in its process, or NULL. */
+static struct vir_region *next_region(struct vir_region *r)
+{
+	struct avl_node *n = avl_next(&r->node);
+	return n ? avl_entry(n, struct vir_region, node) : NULL;
+}
+
 int grant_map(struct vmproc *vmp, uint32_t id, vir_bytes off, vir_bytes len, bool ro,
 	      vir_bytes *addr)
 {
@@ -353,34 +360,58 @@ int grant_map(struct vmproc *vmp, uint32_t id, vir_bytes off, vir_bytes len, boo
 	if (off > g->len || len > g->len - off || !(g->access & VM_GRANT_READ) ||
 	    (!ro && !(g->access & VM_GRANT_WRITE)))
 		return EPERM;
+	/* The granted range: whole pages of consecutive regions that can be
+	 * shared (earlier safemaps may have split it into several). */
+	vir_bytes ga = g->addr + off, gend = ga + len;
+	uint32_t prot = VR_READABLE | VR_WRITABLE | VR_EXEC;
+	for (vir_bytes a = ga; a < gend;) {
+		struct vir_region *s = map_lookup(granter, a);
+		if (s == NULL ||
+		    (s->memtype != &mem_type_anon && s->memtype != &mem_type_anon_contig &&
+		     s->memtype != &mem_type_directphys && s->memtype != &mem_type_shared))
+			return EFAULT;
+		prot &= s->flags;
+		a = s->vaddr + s->length;
+		if (a == 0)
+			break; /* the last region of the address space */
+	}
 	vir_bytes v = *addr;
 	if (v == 0 || (v & VM_PAGE_MASK) || !map_range_free(vmp, v, len))
 		v = map_find_free(vmp, vm_kinfo.user_lo, vm_kinfo.user_hi, len);
 	if (v == 0)
 		return ENOMEM;
-	/* The granted pages become a region of their own in the granter, so
-	 * that only they turn shared. */
-	if ((r = map_isolate(granter, g->addr + off, len, &src)) != VM_OK)
+	/* Only the granted pages turn shared: they become regions of their
+	 * own in the granter, made resident (and private first: a page still
+	 * copy-on-write with a fork relative is copied for the granter). */
+	if ((r = map_isolate(granter, ga, len)) != VM_OK)
 		return r;
-	if (src->memtype != &mem_type_anon && src->memtype != &mem_type_anon_contig &&
-	    src->memtype != &mem_type_directphys && src->memtype != &mem_type_shared)
-		return EFAULT;
-	bool was_shared = (src->flags & VR_SHARED) != 0;
-	if (map_handle_memory(granter, src, src->vaddr, src->length, !was_shared) != VM_OK)
-		return ENOMEM;
-	uint32_t flags = (src->flags & VR_PROTMASK) | VR_SHARED | VR_SAFEMAP;
+	for (src = map_lookup(granter, ga); src && src->vaddr < gend; src = next_region(src))
+		if (map_handle_memory(granter, src, src->vaddr, src->length,
+				      !(src->flags & VR_SHARED)) != VM_OK)
+			return ENOMEM;
+	uint32_t flags = (prot & VR_PROTMASK) | VR_SHARED | VR_SAFEMAP;
 	if (ro)
 		flags &= ~(uint32_t)VR_WRITABLE;
 	if ((dst = map_page_region(vmp, v, len, flags, &mem_type_shared, 0)) == NULL)
 		return ENOMEM;
 	dst->grant = id;
-	src->flags |= VR_SHARED;
-	if (map_copy_refs(src, dst) != VM_OK) {
-		map_delete_region(vmp, dst);
-		if (!was_shared)
-			src->flags &= ~(uint32_t)VR_SHARED;
-		return ENOMEM;
+	r = VM_OK;
+	for (src = map_lookup(granter, ga); src && src->vaddr < gend; src = next_region(src)) {
+		if (!(src->flags & VR_SHARED))
+			src->flags |= VR_SHARED | VR_NEWSHARED;
+		if (r == VM_OK)
+			r = map_copy_refs_at(src, dst, v + (src->vaddr - ga));
 	}
+	if (r != VM_OK)
+		map_delete_region(vmp, dst);
+	/* Sources shared by this call stay so only if it worked. */
+	for (src = map_lookup(granter, ga); src && src->vaddr < gend; src = next_region(src)) {
+		if ((src->flags & VR_NEWSHARED) && r != VM_OK)
+			src->flags &= ~(uint32_t)VR_SHARED;
+		src->flags &= ~(uint32_t)VR_NEWSHARED;
+	}
+	if (r != VM_OK)
+		return r;
 	grant_stats.safemaps++;
 	*addr = v;
 	return VM_OK;

@@ -38,7 +38,7 @@ static void *reply_buffer(phys_bytes buf, uint32_t len)
 	return NULL;
 }
 
-static void fill_stats(struct vmi_stats *s)
+void info_fill_stats(struct vmi_stats *s)
 {
 	phys_bytes self;
 	uint32_t selfpages;
@@ -95,6 +95,36 @@ static uint32_t count_blocks(const struct vmproc *vmp)
 	return n;
 }
 
+void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p, bool pss)
+{
+	memset(p, 0, sizeof(*p));
+	p->endpoint = vmp->vm_endpoint;
+	memcpy(p->name, vmp->vm_name, sizeof(p->name));
+	p->flags = vmp->vm_flags & VMF_PRIV;
+	p->resident = vmproc_resident(vmp);
+	p->shared = vmp->vm_shared;
+	p->cow = vmp->vm_cow;
+	p->virtual_pages = vmp->vm_virtual;
+	p->regions = (uint32_t)vmp->vm_regions_avl.count;
+	p->minflt = vmp->vm_minflt;
+	p->brk = vmp->vm_brk;
+	p->pss_1k = pss ? pss_1k(vmp) : 0;
+	p->cache_blocks = count_blocks(vmp);
+	p->grants = vmp->vm_grants ? vmp->vm_grants->count : 0;
+}
+
+void info_fill_region(struct vmproc *vmp, const struct vir_region *r, struct vmi_region *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->start = r->vaddr;
+	e->length = r->length;
+	e->flags = r->flags;
+	e->memtype = r->memtype->id;
+	e->resident = r->resident;
+	map_count_shared(vmp, r->vaddr, r->vaddr + r->length, &e->shared, &e->cow);
+	e->grant = (r->flags & VR_SAFEMAP) ? r->grant : 0;
+}
+
 /* The list header at the start of the buffer and room for entries. */
 struct lister {
 	struct vmi_list *list;
@@ -147,19 +177,7 @@ static int info_procs(message *m, void *buf, uint32_t buflen)
 		struct vmi_proc *p = list_add(&l, i);
 		if (p == NULL)
 			break;
-		p->endpoint = vmp->vm_endpoint;
-		memcpy(p->name, vmp->vm_name, sizeof(p->name));
-		p->flags = vmp->vm_flags & VMF_PRIV;
-		p->resident = vmproc_resident(vmp);
-		p->shared = vmp->vm_shared;
-		p->cow = vmp->vm_cow;
-		p->virtual_pages = vmp->vm_virtual;
-		p->regions = (uint32_t)vmp->vm_regions_avl.count;
-		p->minflt = vmp->vm_minflt;
-		p->brk = vmp->vm_brk;
-		p->pss_1k = pss_1k(vmp);
-		p->cache_blocks = count_blocks(vmp);
-		p->grants = vmp->vm_grants ? vmp->vm_grants->count : 0;
+		info_fill_proc(vmp, p, true);
 	}
 	m->m_info.len = list_len(&l);
 	return VM_OK;
@@ -176,13 +194,7 @@ static int info_regions(message *m, struct vmproc *vmp, void *buf, uint32_t bufl
 		struct vmi_region *e = list_add(&l, r->vaddr);
 		if (e == NULL)
 			break;
-		e->start = r->vaddr;
-		e->length = r->length;
-		e->flags = r->flags;
-		e->memtype = r->memtype->id;
-		e->resident = r->resident;
-		map_count_shared(vmp, r->vaddr, r->vaddr + r->length, &e->shared, &e->cow);
-		e->grant = (r->flags & VR_SAFEMAP) ? r->grant : 0;
+		info_fill_region(vmp, r, e);
 	}
 	m->m_info.len = list_len(&l);
 	return VM_OK;
@@ -242,7 +254,8 @@ static uint32_t mapped_through(uint32_t id)
 	for (int i = 0; i < VM_NR_PROCS; i++) {
 		if (!(vmproc[i].vm_flags & VMF_INUSE))
 			continue;
-		for (struct avl_node *a = avl_first(&vmproc[i].vm_regions_avl); a; a = avl_next(a)) {
+		for (struct avl_node *a = avl_first(&vmproc[i].vm_regions_avl); a;
+		     a = avl_next(a)) {
 			struct vir_region *r = avl_entry(a, struct vir_region, node);
 			n += (r->flags & VR_SAFEMAP) && r->grant == id;
 		}
@@ -307,7 +320,7 @@ int do_info(message *m)
 	}
 	switch (m->m_info.subcall) {
 	case VMI_STATS:
-		fill_stats(buf);
+		info_fill_stats(buf);
 		m->m_info.len = sizeof(struct vmi_stats);
 		return VM_OK;
 	case VMI_PROCS:

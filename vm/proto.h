@@ -3,6 +3,7 @@
 #ifndef VM_PROTO_H
 #define VM_PROTO_H
 
+#include <stdbool.h>
 #include <vmscope/ipc.h>
 
 #define SUSPEND (-998)
@@ -31,8 +32,18 @@ int do_fork(message *m);       /* fork.c */
 int do_exec(message *m);       /* exec.c */
 int do_pagefaults(message *m); /* pagefaults.c */
 int do_query(message *m);      /* query.c */
-int do_sanity(message *m); /* sanitycheck.c */
-int do_info(message *m); /* info.c */
+int do_sanity(message *m);     /* sanitycheck.c */
+int do_info(message *m);       /* info.c */
+
+/* The debug call's figures, also used by VM_QUERY (info.c); pss walks the
+ * process's pages. */
+struct vmi_stats;
+struct vmi_proc;
+struct vmi_region;
+struct vir_region;
+void info_fill_stats(struct vmi_stats *s);
+void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p, bool pss);
+void info_fill_region(struct vmproc *vmp, const struct vir_region *r, struct vmi_region *e);
 
 /* The data store: empty it (boot); drop what a process published or
  * subscribed to (exit, exec). */

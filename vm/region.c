@@ -307,6 +307,7 @@ struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region 
 	r->phys = src->phys;
 	r->grp_next = r->grp_prev = r;
 	r->grp_off = src->grp_off;
+	r->grant = src->grant;
 	r->node.key = src->vaddr;
 	if (avl_insert(&dst->vm_regions_avl, &r->node) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, dst->vm_name, src->vaddr);
@@ -316,13 +317,18 @@ struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region 
 
 int map_copy_refs(struct vir_region *src, struct vir_region *dst)
 {
+	return map_copy_refs_at(src, dst, dst->vaddr);
+}
+
+int map_copy_refs_at(struct vir_region *src, struct vir_region *dst, vir_bytes at)
+{
 	struct vmproc *svmp = src->parent, *dvmp = dst->parent;
 	uint32_t key = src->vaddr >> VM_PAGE_SHIFT;
 	uint32_t last = (src->vaddr + src->length - 1) >> VM_PAGE_SHIFT;
 	struct phys_region *pr;
 
 	while ((pr = radix_next(&svmp->vm_pages, &key)) != NULL && key <= last) {
-		vir_bytes v = dst->vaddr + (pr->vaddr - src->vaddr);
+		vir_bytes v = at + (pr->vaddr - src->vaddr);
 		/* Page tables only where pages are: a big sparse region must
 		 * not cost a table per 4 MB of it. */
 		struct phys_region *npr = NULL;
@@ -473,25 +479,26 @@ int map_unmap_range(struct vmproc *vmp, vir_bytes start, vir_bytes len)
 	return VM_OK;
 }
 
-int map_isolate(struct vmproc *vmp, vir_bytes start, vir_bytes len, struct vir_region **out)
+int map_isolate(struct vmproc *vmp, vir_bytes start, vir_bytes len)
 {
-	struct vir_region *r = map_lookup(vmp, start), *lo = NULL, *hi = NULL;
+	vir_bytes end = start + len;
+	struct vir_region *lo = map_lookup(vmp, start), *hi = map_lookup(vmp, end - 1);
+	struct vir_region *spare_lo = NULL, *spare_hi = NULL;
 
-	if (r == NULL || len == 0 || len > r->vaddr + r->length - start)
-		return EFAULT;
-	bool split_lo = start > r->vaddr, split_hi = start + len < r->vaddr + r->length;
-	if ((split_lo && SLABALLOC(lo) == NULL) || (split_hi && SLABALLOC(hi) == NULL)) {
-		if (lo)
-			SLABFREE(lo);
+	bool split_lo = lo && start > lo->vaddr, split_hi = hi && end < hi->vaddr + hi->length;
+	if ((split_lo && SLABALLOC(spare_lo) == NULL) ||
+	    (split_hi && SLABALLOC(spare_hi) == NULL)) {
+		if (spare_lo)
+			SLABFREE(spare_lo);
 		return ENOMEM;
 	}
 	if (split_lo) {
-		region_split(vmp, r, start, start, lo);
-		r = lo;
+		region_split(vmp, lo, start, start, spare_lo);
+		if (hi == lo)
+			hi = spare_lo; /* the upper part now holds end */
 	}
 	if (split_hi)
-		region_split(vmp, r, start + len, start + len, hi);
-	*out = r;
+		region_split(vmp, hi, end, end, spare_hi);
 	return VM_OK;
 }
 

@@ -49,6 +49,7 @@ struct phys_region {
 #define VR_PREALLOC 0x100      /* every page allocated at creation */
 #define VR_HEAP 0x200          /* made by brk */
 #define VR_SAFEMAP 0x400       /* mapped through a grant (region.grant) */
+#define VR_NEWSHARED 0x800     /* shared by the call in progress (undone if it fails) */
 #define VR_PROTMASK (VR_READABLE | VR_WRITABLE | VR_EXEC)
 
 struct vir_region {
@@ -158,10 +159,13 @@ void pb_unreference(struct phys_region *pr);
  * reference. Allocates nothing. */
 void pb_move(struct phys_region *pr, struct phys_block *pb);
 
-/* Make [start, start + len), which must lie inside one region of vmp, a
- * region of its own by splitting at its ends. Returns VM_OK and the region
- * in *out, EFAULT (not inside one region) or ENOMEM (nothing changed). */
-int map_isolate(struct vmproc *vmp, vir_bytes start, vir_bytes len, struct vir_region **out);
+/* Split regions of vmp so that start and start + len are region
+ * boundaries: [start, start + len) is then made of whole regions. Returns
+ * VM_OK or ENOMEM (nothing changed). */
+int map_isolate(struct vmproc *vmp, vir_bytes start, vir_bytes len);
+
+/* map_copy_refs, src's start going to address at of dst. */
+int map_copy_refs_at(struct vir_region *src, struct vir_region *dst, vir_bytes at);
 
 /* The cache takes a reference on pb. */
 void pb_take_cacheref(struct phys_block *pb);

@@ -26,9 +26,9 @@ struct vmproc {
 	vir_bytes vm_brk_base;           /* where the heap starts */
 	vir_bytes vm_brk;                /* current break */
 	uint32_t vm_virtual;             /* pages mapped by regions */
-		uint32_t vm_minflt; /* page faults resolved */
-	uint32_t vm_shared; /* resident pages other shared mappings map too */
-	uint32_t vm_cow; /* resident private pages shared copy-on-write */
+	uint32_t vm_minflt;              /* page faults resolved */
+	uint32_t vm_shared;              /* resident pages other shared mappings map too */
+	uint32_t vm_cow;                 /* resident private pages shared copy-on-write */
 	struct cached_block *vm_yielded; /* blocks this process yielded */
 	struct grant_table *vm_grants;   /* grants it made (NULL: none yet) */
 };

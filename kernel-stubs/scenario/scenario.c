@@ -98,6 +98,7 @@ struct cmd {
 };
 
 static struct {
+	bool keep; /* SCN_KEEP: leave the machine running at the end */
 	const struct scn_machine *m;
 	const char *file;
 	unsigned line;         /* 0 after the last line: messages say "end" */
@@ -1997,6 +1998,8 @@ static void finish(void)
 
 	st.line = 0;
 	st.cmd = NULL;
+	if (st.keep && st.booted)
+		return; /* the machine goes on with the processes alive */
 	if (!st.booted) {
 		/* A scenario of only `mem` still gets its machine, so that the
 		 * size is checked and a boot's own state is sanity checked. */
@@ -2036,9 +2039,16 @@ halt:
 /* Run one scenario on the machine m; see scenario.h. */
 enum scn_status scn_run(const struct scn_machine *m, const char *name, const char *text, size_t len)
 {
+	return scn_run_opts(m, name, text, len, 0);
+}
+
+enum scn_status scn_run_opts(const struct scn_machine *m, const char *name, const char *text,
+			     size_t len, unsigned flags)
+{
 	size_t pos = 0;
 
 	memset(&st, 0, sizeof(st));
+	st.keep = (flags & SCN_KEEP) != 0;
 	st.m = m;
 	st.file = name ? name : "(scenario)";
 	st.mem_bytes = SCN_DEFAULT_MEM;

@@ -67,4 +67,11 @@ struct scn_machine {
 enum scn_status scn_run(const struct scn_machine *m, const char *name, const char *text,
 			size_t len);
 
+/* scn_run with flags: SCN_KEEP leaves the machine as the scenario left it
+ * (no exits, no final check, no halt), for a server that goes on with the
+ * scenario as its workload. */
+#define SCN_KEEP 0x1
+enum scn_status scn_run_opts(const struct scn_machine *m, const char *name, const char *text,
+			     size_t len, unsigned flags);
+
 #endif
