@@ -120,15 +120,15 @@ typedef struct {
 			vir_bytes addr; /* MAP retrieve: result */
 			uint32_t flags; /* MAP retrieve: VM_SAFEMAP_RO */
 		} m_ds;
-		struct { /* VM_INFO (from KERNEL), see vminfo.h */
+		struct {                  /* VM_INFO (from KERNEL), see vminfo.h */
 			uint32_t subcall; /* enum vmi_subcall */
 			int32_t endpoint; /* struct vmi_request's fields */
 			uint32_t cursor;
 			uint32_t addr;
 			uint32_t flags;
-			phys_bytes buf; /* where VM writes the reply payload: */
+			phys_bytes buf;  /* where VM writes the reply payload: */
 			uint32_t buflen; /* kernel memory, at most this long */
-			uint32_t len; /* reply: bytes written */
+			uint32_t len;    /* reply: bytes written */
 		} m_info;
 		struct { /* VM_PAGEFAULT (from KERNEL) */
 			endpoint_t ep;

@@ -21,33 +21,33 @@
 
 /* Subcalls. */
 enum vmi_subcall {
-	VMI_STATS = 1, /* struct vmi_stats */
-	VMI_PROCS = 2, /* struct vmi_list of struct vmi_proc */
+	VMI_STATS = 1,   /* struct vmi_stats */
+	VMI_PROCS = 2,   /* struct vmi_list of struct vmi_proc */
 	VMI_REGIONS = 3, /* struct vmi_list of struct vmi_region */
-	VMI_PAGES = 4, /* struct vmi_list of struct vmi_page */
-	VMI_CACHE = 5, /* struct vmi_cache */
-	VMI_SLAB = 6, /* struct vmi_list of struct vmi_slab */
-	VMI_GRANTS = 7, /* struct vmi_list of struct vmi_grant */
-	VMI_SANITY = 8, /* struct vmi_sanity */
+	VMI_PAGES = 4,   /* struct vmi_list of struct vmi_page */
+	VMI_CACHE = 5,   /* struct vmi_cache */
+	VMI_SLAB = 6,    /* struct vmi_list of struct vmi_slab */
+	VMI_GRANTS = 7,  /* struct vmi_list of struct vmi_grant */
+	VMI_SANITY = 8,  /* struct vmi_sanity */
 	VMI_NSUBCALLS
 };
 
 /* Every request and reply starts with this. */
 struct vmi_header {
-	uint32_t magic; /* VMI_MAGIC */
+	uint32_t magic;   /* VMI_MAGIC */
 	uint16_t version; /* VMI_VERSION */
 	uint16_t subcall; /* enum vmi_subcall */
-	uint32_t status; /* reply: 0 or an errno (include/vmscope/errno.h) */
-	uint32_t seq; /* the client's; echoed in the reply */
-	uint32_t len; /* payload bytes that follow */
+	uint32_t status;  /* reply: 0 or an errno (include/vmscope/errno.h) */
+	uint32_t seq;     /* the client's; echoed in the reply */
+	uint32_t len;     /* payload bytes that follow */
 };
 
 /* Request payload (all subcalls; unused fields are 0). */
 struct vmi_request {
 	int32_t endpoint; /* REGIONS, PAGES, GRANTS: the process */
-	uint32_t cursor; /* where a paginated list goes on (0: start) */
-	uint32_t addr; /* PAGES: an address in the region */
-	uint32_t flags; /* SANITY: VMI_SANITY_RUN runs the check now */
+	uint32_t cursor;  /* where a paginated list goes on (0: start) */
+	uint32_t addr;    /* PAGES: an address in the region */
+	uint32_t flags;   /* SANITY: VMI_SANITY_RUN runs the check now */
 };
 
 #define VMI_SANITY_RUN 0x1
@@ -67,51 +67,51 @@ struct vmi_stats {
 	uint32_t page_size;
 	uint32_t pages_total; /* in the page pool */
 	uint32_t pages_free;
-	uint32_t largest_free; /* longest run of free pages */
-	uint32_t pages_cached; /* held by the cache */
-	uint32_t pages_slab; /* VM's objects */
+	uint32_t largest_free;     /* longest run of free pages */
+	uint32_t pages_cached;     /* held by the cache */
+	uint32_t pages_slab;       /* VM's objects */
 	uint32_t pages_pagetables; /* page directories and tables */
-	uint32_t pages_vm; /* VM's own metadata (allocator, maps) */
+	uint32_t pages_vm;         /* VM's own metadata (allocator, maps) */
 	uint32_t nprocs;
 	uint32_t grants; /* live grants */
 	/* Counters since boot. Page faults by how they were resolved: */
 	uint64_t pf_zerofill; /* a fresh zeroed page */
-	uint64_t pf_cowcopy; /* copy-on-write: copied */
+	uint64_t pf_cowcopy;  /* copy-on-write: copied */
 	uint64_t pf_cowreuse; /* copy-on-write: the page was private again */
-	uint64_t pf_shared; /* shared memory: a page mapped that existed */
-	uint64_t pf_refused; /* SIGSEGV */
-	uint64_t pf_nomem; /* no memory (SIGBUS) */
+	uint64_t pf_shared;   /* shared memory: a page mapped that existed */
+	uint64_t pf_refused;  /* SIGSEGV */
+	uint64_t pf_nomem;    /* no memory (SIGBUS) */
 	uint64_t spawns, forks, execs, exits;
-	uint64_t evictions; /* cache blocks forgotten under pressure */
-	uint64_t bad_calls; /* unknown call or caller */
+	uint64_t evictions;         /* cache blocks forgotten under pressure */
+	uint64_t bad_calls;         /* unknown call or caller */
 	uint64_t calls[VMI_NCALLS]; /* by call number - VM_RQ_BASE */
 };
 
 struct vmi_proc {
 	int32_t endpoint;
 	char name[16];
-	uint32_t flags; /* 0x2: privileged */
-	uint32_t resident; /* pages present */
-	uint32_t shared; /* of those, shared through shared memory */
-	uint32_t cow; /* of those, shared copy-on-write */
+	uint32_t flags;         /* 0x2: privileged */
+	uint32_t resident;      /* pages present */
+	uint32_t shared;        /* of those, shared through shared memory */
+	uint32_t cow;           /* of those, shared copy-on-write */
 	uint32_t virtual_pages; /* mapped */
 	uint32_t regions;
 	uint32_t minflt; /* page faults resolved */
 	uint32_t brk;
-	uint32_t pss_1k; /* proportional set: sum of 1/refs per page, in 1/1024 pages */
+	uint32_t pss_1k;       /* proportional set: sum of 1/refs per page, in 1/1024 pages */
 	uint32_t cache_blocks; /* blocks it has in the cache */
-	uint32_t grants; /* grants it made */
+	uint32_t grants;       /* grants it made */
 };
 
 struct vmi_region {
 	uint32_t start;
 	uint32_t length;
-	uint32_t flags; /* VR_* (vm/region.h), the low 3 bits are r, w, x */
+	uint32_t flags;   /* VR_* (vm/region.h), the low 3 bits are r, w, x */
 	uint32_t memtype; /* 1 anon, 2 contig, 3 phys, 4 shared */
 	uint32_t resident;
 	uint32_t shared; /* resident pages other shared mappings also map */
-	uint32_t cow; /* resident pages shared copy-on-write */
-	uint32_t grant; /* VR_SAFEMAP: the grant id */
+	uint32_t cow;    /* resident pages shared copy-on-write */
+	uint32_t grant;  /* VR_SAFEMAP: the grant id */
 };
 
 struct vmi_page {
@@ -146,9 +146,9 @@ struct vmi_grant {
 };
 
 struct vmi_sanity {
-	uint32_t runs; /* checks since boot */
+	uint32_t runs;          /* checks since boot */
 	uint32_t last_findings; /* of the last one */
-	uint64_t last_call; /* calls handled when it ran */
+	uint64_t last_call;     /* calls handled when it ran */
 	uint64_t total_findings;
 };
 
