@@ -245,7 +245,9 @@ int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra)
 {
 	uint32_t n = ki->mem_bytes >> VM_PAGE_SHIFT;
 	size_t words = (size_t)n * 5 + 1 + (n + 31) / 32;
-	size_t bytes = words * sizeof(uint32_t) + extra_bytes;
+	/* The caller's part starts 16-byte aligned, for whatever it keeps. */
+	size_t meta = (words * sizeof(uint32_t) + 15) & ~(size_t)15;
+	size_t bytes = meta + extra_bytes;
 	uint32_t self = (uint32_t)((bytes + VM_PAGE_MASK) >> VM_PAGE_SHIFT);
 
 	memset(&pm, 0, sizeof(pm));
@@ -273,7 +275,7 @@ int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra)
 	pm.prev = w + 3 * (size_t)n;
 	pm.nruns = w + 4 * (size_t)n;
 	pm.freemap = w + 5 * (size_t)n + 1;
-	*extra = (char *)w + words * sizeof(uint32_t);
+	*extra = (char *)w + meta;
 	for (unsigned b = 0; b < NBUCKETS; b++)
 		pm.bucket[b] = NIL;
 
