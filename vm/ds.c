@@ -90,12 +90,16 @@ static unsigned pending(endpoint_t ep)
 	return n;
 }
 
-/* Remove *e, telling its subscribers. */
+/* Remove *e, telling its subscribers. A mapped range's grant was handed
+ * to the store with the entry: it ends with it, unmapping the range from
+ * every retriever. */
 static void delete_entry(struct ds_entry **e)
 {
 	struct ds_entry *d = *e;
 
 	*e = d->next;
+	if (d->type == VM_DS_MAP)
+		grant_revoke(d->grant);
 	for (struct ds_sub *s = subs; s; s = s->next) {
 		struct ds_notice *q;
 		if (!matches(s->pattern, d->name) || pending(s->ep) >= DS_MAX_NOTICES ||
@@ -279,7 +283,7 @@ int do_ds_check(message *m)
 	return VM_OK;
 }
 
-void ds_release(struct vmproc *vmp)
+void ds_release(struct vmproc *vmp, bool exiting)
 {
 	endpoint_t ep = vmp->vm_endpoint;
 
@@ -288,6 +292,8 @@ void ds_release(struct vmproc *vmp)
 			delete_entry(e);
 		else
 			e = &(*e)->next;
+	if (!exiting)
+		return; /* exec: the process goes on subscribed */
 	for (struct ds_sub **s = &subs; *s;) {
 		struct ds_sub *d = *s;
 		if (d->ep == ep) {

@@ -29,7 +29,7 @@ int do_exec(message *m)
 	switch (m->m_exec.op) {
 	case VM_EXEC_CLEAR: {
 		struct pt_snapshot none = { { 0 } };
-		ds_release(vmp);
+		ds_release(vmp, false);
 		grant_release(vmp);
 		cache_forgetall(vmp);
 		map_free_proc(vmp);

@@ -46,7 +46,7 @@ int do_exit(message *m)
 
 	if ((r = vm_isokendpt(m->m_exit.ep, &vmp)) != VM_OK)
 		return r;
-	ds_release(vmp);
+	ds_release(vmp, true);
 	grant_release(vmp);
 	cache_forgetall(vmp);
 	map_free_proc(vmp);

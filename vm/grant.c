@@ -154,6 +154,15 @@ static int own_grant(message *m, struct vmproc **vmp, struct grant **g)
 	return VM_OK;
 }
 
+void grant_revoke(uint32_t id)
+{
+	struct vmproc *granter;
+	struct grant *g;
+
+	if (grant_lookup(id, &granter, &g) == VM_OK)
+		grant_free(granter, ID_INDEX(id));
+}
+
 int do_revoke(message *m)
 {
 	struct vmproc *vmp;

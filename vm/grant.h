@@ -71,6 +71,10 @@ int grant_write(struct vmproc *vmp, vir_bytes v, const void *buf, vir_bytes len)
 /* The id of entry index of vmp's grant table. */
 uint32_t grant_id_of(const struct vmproc *vmp, uint32_t index);
 
+/* Revoke grant id, whoever made it (the data store ends the grants its
+ * mapped entries were published with). Nothing if it is gone already. */
+void grant_revoke(uint32_t id);
+
 /* Findings in the grant tables (printed). */
 uint32_t grant_sanitycheck(void);
 

@@ -45,11 +45,11 @@ void info_fill_stats(struct vmi_stats *s);
 void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p, bool pss);
 void info_fill_region(struct vmproc *vmp, const struct vir_region *r, struct vmi_region *e);
 
-/* The data store: empty it (boot); drop what a process published or
- * subscribed to (exit, exec). */
+/* The data store: empty it (boot); drop what a process published (exit,
+ * exec) and, when it exits, what it subscribed to. */
 void ds_init(void);
 struct vmproc;
-void ds_release(struct vmproc *vmp);
+void ds_release(struct vmproc *vmp, bool exiting);
 
 /* Run every consistency check; returns the number of findings, each
  * printed on the diagnostics console. */
