@@ -85,8 +85,29 @@ static enum pf_result anon_newpage(struct vmproc *vmp, struct vir_region *r, vir
 	return PF_RESOLVED;
 }
 
-/* A new page for page v of r, a shared region in a group of several: one
- * frame, entered in every member that covers it, or none at all. */
+/* Page v of r, a shared region in a group of several: the page a member
+ * already has there, or one new frame, entered in every member that
+ * covers it and lacks it (or, for lack of memory, in none). */
+/* Members lacking page v of r get pb, which another member has. */
+static enum pf_result anon_group_share(struct vir_region *r, vir_bytes v, struct phys_block *pb)
+{
+	struct vir_region *m = r;
+
+	do {
+		vir_bytes mv = map_group_addr(m, r, v);
+		struct phys_region *pr;
+		if (!mv || map_phys_at(m->parent, mv))
+			continue;
+		if (pt_ptalloc_in_range(&m->parent->vm_pt, mv, VM_PAGE_SIZE) != VM_OK ||
+		    (pr = pb_reference(pb, m, mv)) == NULL)
+			return PF_NOMEM; /* those that have it keep it: consistent */
+		if (map_ph_writept(m->parent, pr) != VM_OK)
+			panic("%s: page table for 0x%x vanished", __func__, mv);
+	} while ((m = m->grp_next) != r);
+	vm_stats.pf_shared++;
+	return PF_RESOLVED;
+}
+
 static enum pf_result anon_newpage_group(struct vir_region *r, vir_bytes v)
 {
 	struct vir_region *m = r;
@@ -95,6 +116,9 @@ static enum pf_result anon_newpage_group(struct vir_region *r, vir_bytes v)
 
 	do {
 		vir_bytes mv = map_group_addr(m, r, v);
+		struct phys_region *pr = mv ? map_phys_at(m->parent, mv) : NULL;
+		if (pr)
+			return anon_group_share(r, v, pr->ph);
 		if (mv && pt_ptalloc_in_range(&m->parent->vm_pt, mv, VM_PAGE_SIZE) != VM_OK)
 			return PF_NOMEM;
 	} while ((m = m->grp_next) != r);

@@ -8,6 +8,8 @@
 
 #define SUSPEND (-998)
 
+struct vmproc;
+
 int do_mmap(message *m); /* mmap.c */
 int do_munmap(message *m);
 int do_brk(message *m);

@@ -502,8 +502,39 @@ int map_isolate(struct vmproc *vmp, vir_bytes start, vir_bytes len)
 	return VM_OK;
 }
 
+/*
+ * r (in a group) has just grown over [from, to): the pages other members
+ * have at those offsets of the shared memory become r's too, so the grown
+ * part shows what the group holds there. VM_OK or ENOMEM (the caller
+ * undoes the growth).
+ */
+static int group_fill(struct vir_region *r, vir_bytes from, vir_bytes to)
+{
+	for (struct vir_region *m = r->grp_next; m != r; m = m->grp_next) {
+		struct vmproc *mvmp = m->parent;
+		uint32_t key = m->vaddr >> VM_PAGE_SHIFT;
+		uint32_t last = (m->vaddr + m->length - 1) >> VM_PAGE_SHIFT;
+		struct phys_region *pr;
+		while ((pr = radix_next(&mvmp->vm_pages, &key)) != NULL && key <= last) {
+			vir_bytes v = map_group_addr(r, m, pr->vaddr);
+			key++;
+			if (v < from || v >= to || map_phys_at(r->parent, v))
+				continue;
+			struct phys_region *npr = NULL;
+			if (pt_ptalloc_in_range(&r->parent->vm_pt, v, VM_PAGE_SIZE) != VM_OK ||
+			    (npr = pb_reference(pr->ph, r, v)) == NULL)
+				return ENOMEM;
+			if (map_ph_writept(r->parent, npr) != VM_OK)
+				panic("%s: page table for 0x%x vanished", __func__, v);
+		}
+	}
+	return VM_OK;
+}
+
 int map_region_extend(struct vmproc *vmp, struct vir_region *r, vir_bytes newlen)
 {
+	vir_bytes old_end = r->vaddr + r->length;
+
 	if (r->memtype->ev_resize) {
 		int res = r->memtype->ev_resize(vmp, r, newlen);
 		if (res != VM_OK)
@@ -511,6 +542,12 @@ int map_region_extend(struct vmproc *vmp, struct vir_region *r, vir_bytes newlen
 	}
 	vmp->vm_virtual += PAGES(newlen - r->length);
 	r->length = newlen;
+	if (r->grp_next != r && group_fill(r, old_end, r->vaddr + newlen) != VM_OK) {
+		map_unreference_range(vmp, old_end, r->vaddr + newlen);
+		vmp->vm_virtual -= PAGES(r->vaddr + newlen - old_end);
+		r->length = old_end - r->vaddr;
+		return ENOMEM;
+	}
 	return VM_OK;
 }
 
@@ -723,6 +760,19 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 				  "(PTE 0x%08x)\n",
 				  who, v, pte);
 			findings++;
+		}
+		/* Members of a sharing group never hold different pages at the
+		 * same offset of the memory they share. */
+		for (struct vir_region *m = r->grp_next; m != r; m = m->grp_next) {
+			vir_bytes mv = map_group_addr(m, r, v);
+			struct phys_region *mpr = mv ? map_phys_at(m->parent, mv) : NULL;
+			if (mpr && mpr->ph != pb) {
+				vm_printf(
+				    "sanity: %s: page 0x%08x has frame 0x%x, but %s has frame "
+				    "0x%x at 0x%08x for the same shared page\n",
+				    who, v, pb->phys, m->parent->vm_name, mpr->ph->phys, mv);
+				findings++;
+			}
 		}
 		if (r->memtype->ev_sanitycheck)
 			findings += r->memtype->ev_sanitycheck(pr);
