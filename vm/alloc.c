@@ -136,9 +136,17 @@ phys_bytes alloc_mem(uint32_t pages, uint32_t flags)
 
 	if (pages == 0 || pages > pm.nframes)
 		return NO_MEM;
+	/* The shrinker frees frames wherever they are: a single page is found
+	 * as soon as any is freed, but a run may need luck. A multi-page
+	 * request gives up once the shrinker has freed eight times what it
+	 * asked for, rather than empty the cache for nothing. */
+	uint32_t freed = 0;
 	while ((r = find_run(pages, limit)) == NIL) {
-		if (pm.shrinker == NULL || pm.shrinker(pages) == 0)
+		uint32_t got;
+		if (pm.shrinker == NULL || (pages > 1 && freed >= 8 * pages) ||
+		    (got = pm.shrinker(pages)) == 0)
 			return NO_MEM;
+		freed += got;
 	}
 	uint32_t len = pm.run_len[r];
 	run_remove(r);

@@ -4,10 +4,10 @@
  * The kernel names a subcall, its arguments and a buffer in its own memory
  * (by physical address); VM writes the reply payload there. Everything a
  * reply needs is kept up to date as VM works — counters, per-process
- * resident, shared and copy-on-write pages — so statistics and the process
- * list never walk pages. Only what is asked about one region (its pages,
- * its shared and copy-on-write counts) and the proportional set size walk
- * the pages concerned.
+ * resident, shared and copy-on-write pages, proportional set — so
+ * statistics and the process list never walk pages. Only what is asked
+ * about one region (its pages, its shared and copy-on-write counts) walks
+ * that region's pages.
  */
 #include <string.h>
 #include <vmscope/callnr.h>
@@ -72,20 +72,6 @@ void info_fill_stats(struct vmi_stats *s)
 		s->calls[i] = vm_stats.calls[i];
 }
 
-/* Proportional set size in 1/1024 pages: each page counts 1/mappings. */
-static uint32_t pss_1k(struct vmproc *vmp)
-{
-	uint32_t key = 0, pss = 0;
-	struct phys_region *pr;
-
-	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL) {
-		uint32_t n = pr->ph->refcount - pr->ph->cacheref;
-		pss += 1024 / (n ? n : 1);
-		key++;
-	}
-	return pss;
-}
-
 static uint32_t count_blocks(const struct vmproc *vmp)
 {
 	uint32_t n = 0;
@@ -95,7 +81,7 @@ static uint32_t count_blocks(const struct vmproc *vmp)
 	return n;
 }
 
-void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p, bool pss)
+void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->endpoint = vmp->vm_endpoint;
@@ -108,7 +94,7 @@ void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p, bool pss)
 	p->regions = (uint32_t)vmp->vm_regions_avl.count;
 	p->minflt = vmp->vm_minflt;
 	p->brk = vmp->vm_brk;
-	p->pss_1k = pss ? pss_1k(vmp) : 0;
+	p->pss_1k = vmp->vm_pss_1k;
 	p->cache_blocks = count_blocks(vmp);
 	p->grants = vmp->vm_grants ? vmp->vm_grants->count : 0;
 }
@@ -177,7 +163,7 @@ static int info_procs(message *m, void *buf, uint32_t buflen)
 		struct vmi_proc *p = list_add(&l, i);
 		if (p == NULL)
 			break;
-		info_fill_proc(vmp, p, true);
+		info_fill_proc(vmp, p);
 	}
 	m->m_info.len = list_len(&l);
 	return VM_OK;

@@ -37,14 +37,13 @@ int do_query(message *m);      /* query.c */
 int do_sanity(message *m);     /* sanitycheck.c */
 int do_info(message *m);       /* info.c */
 
-/* The debug call's figures, also used by VM_QUERY (info.c); pss walks the
- * process's pages. */
+/* The debug call's figures, also used by VM_QUERY (info.c). */
 struct vmi_stats;
 struct vmi_proc;
 struct vmi_region;
 struct vir_region;
 void info_fill_stats(struct vmi_stats *s);
-void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p, bool pss);
+void info_fill_proc(struct vmproc *vmp, struct vmi_proc *p);
 void info_fill_region(struct vmproc *vmp, const struct vir_region *r, struct vmi_region *e);
 
 /* The data store: empty it (boot); drop what a process published (exit,

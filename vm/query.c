@@ -36,7 +36,7 @@ int do_query(message *m)
 	}
 	if ((r = vm_isokendpt(m->m_query.ep, &vmp)) != VM_OK)
 		return r;
-	info_fill_proc(vmp, &p, false);
+	info_fill_proc(vmp, &p);
 	switch (m->m_query.what) {
 	case VMQ_RESIDENT:
 		val[0] = p.resident;

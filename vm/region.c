@@ -114,7 +114,15 @@ static uint32_t mappings(const struct phys_block *pb)
 	return pb->refcount - pb->cacheref;
 }
 
-/* pr was just put at the head of its block's list. */
+/* A page's share of its process's proportional set, in 1/1024 pages,
+ * when its frame has n mappings. */
+static uint32_t pss_share(uint32_t n)
+{
+	return 1024 / n;
+}
+
+/* pr was just put at the head of its block's list. Every other mapping's
+ * share shrinks from 1/(n-1) to 1/n. */
 static void count_added(struct phys_region *pr)
 {
 	uint32_t n = mappings(pr->ph);
@@ -123,9 +131,12 @@ static void count_added(struct phys_region *pr)
 		count_page(pr->next_ph_list ? pr->next_ph_list : pr, +1);
 	if (n >= 2)
 		count_page(pr, +1);
+	pr->parent->parent->vm_pss_1k += pss_share(n);
+	for (struct phys_region *q = pr->next_ph_list; q; q = q->next_ph_list)
+		q->parent->parent->vm_pss_1k -= pss_share(n - 1) - pss_share(n);
 }
 
-/* pr is about to leave its block's list. */
+/* pr is about to leave its block's list: the others' shares grow. */
 static void count_removed(struct phys_region *pr)
 {
 	struct phys_block *pb = pr->ph;
@@ -135,6 +146,10 @@ static void count_removed(struct phys_region *pr)
 		count_page(pr, -1);
 	if (n == 2)
 		count_page(pb->firstregion != pr ? pb->firstregion : pr->next_ph_list, -1);
+	pr->parent->parent->vm_pss_1k -= pss_share(n);
+	for (struct phys_region *q = pb->firstregion; q; q = q->next_ph_list)
+		if (q != pr)
+			q->parent->parent->vm_pss_1k += pss_share(n - 1) - pss_share(n);
 }
 
 /* pb has no references left: free it, and its frame unless device memory. */
@@ -779,8 +794,18 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 		key++;
 	}
 
-	uint32_t shared, cow;
+	uint32_t shared, cow, pss = 0;
 	map_count_shared(vmp, vm_kinfo.user_lo, vm_kinfo.user_hi, &shared, &cow);
+	key = 0;
+	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL) {
+		pss += pss_share(mappings(pr->ph));
+		key++;
+	}
+	if (pss != vmp->vm_pss_1k) {
+		vm_printf("sanity: %s: proportional set %u/1024 pages counted, %u recorded\n", who,
+			  pss, vmp->vm_pss_1k);
+		findings++;
+	}
 	if (shared != vmp->vm_shared || cow != vmp->vm_cow) {
 		vm_printf("sanity: %s: %u shared / %u copy-on-write pages counted, %u / %u "
 			  "recorded\n",

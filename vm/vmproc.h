@@ -29,6 +29,7 @@ struct vmproc {
 	uint32_t vm_minflt;              /* page faults resolved */
 	uint32_t vm_shared;              /* resident pages other shared mappings map too */
 	uint32_t vm_cow;                 /* resident private pages shared copy-on-write */
+	uint32_t vm_pss_1k;              /* proportional set: 1/mappings a page, in 1/1024 pages */
 	struct cached_block *vm_yielded; /* blocks this process yielded */
 	struct grant_table *vm_grants;   /* grants it made (NULL: none yet) */
 };
