@@ -142,16 +142,16 @@ const char *vminfo_callname(unsigned index);
 const char *vminfo_memtype_name(uint32_t memtype);
 
 /* Region flags (vmi_region.flags; docs/debug-call.md). */
-#define VMINFO_VR_READ 0x001
-#define VMINFO_VR_WRITE 0x002
-#define VMINFO_VR_EXEC 0x004
-#define VMINFO_VR_SHARED 0x010
-#define VMINFO_VR_UNINITIALIZED 0x020
-#define VMINFO_VR_LOWER16MB 0x040
-#define VMINFO_VR_CONTIG 0x080
-#define VMINFO_VR_PREALLOC 0x100
-#define VMINFO_VR_HEAP 0x200
-#define VMINFO_VR_SAFEMAP 0x400
+#define VMINFO_VR_READ VMI_VR_READ
+#define VMINFO_VR_WRITE VMI_VR_WRITE
+#define VMINFO_VR_EXEC VMI_VR_EXEC
+#define VMINFO_VR_SHARED VMI_VR_SHARED
+#define VMINFO_VR_UNINITIALIZED VMI_VR_UNINITIALIZED
+#define VMINFO_VR_LOWER16MB VMI_VR_LOWER16MB
+#define VMINFO_VR_CONTIG VMI_VR_CONTIG
+#define VMINFO_VR_PREALLOC VMI_VR_PREALLOC
+#define VMINFO_VR_HEAP VMI_VR_HEAP
+#define VMINFO_VR_SAFEMAP VMI_VR_SAFEMAP
 
 /* Writes the mode of a region with flags into buf (5 bytes): "rwxs", with
  * '-' for what is missing and 'p' (private) for not shared. Returns buf. */

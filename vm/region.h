@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <vmscope/errno.h>
 #include <vmscope/types.h>
+#include <vmscope/vminfo.h>
 
 #include "avl.h"
 #include "vmproc.h"
@@ -51,6 +52,14 @@ struct phys_region {
 #define VR_SAFEMAP 0x400       /* mapped through a grant (region.grant) */
 #define VR_NEWSHARED 0x800     /* shared by the call in progress (undone if it fails) */
 #define VR_PROTMASK (VR_READABLE | VR_WRITABLE | VR_EXEC)
+
+/* The debug call exports these flags under their own names. */
+_Static_assert(VR_READABLE == VMI_VR_READ && VR_WRITABLE == VMI_VR_WRITE &&
+		   VR_EXEC == VMI_VR_EXEC && VR_SHARED == VMI_VR_SHARED &&
+		   VR_UNINITIALIZED == VMI_VR_UNINITIALIZED && VR_LOWER16MB == VMI_VR_LOWER16MB &&
+		   VR_CONTIG == VMI_VR_CONTIG && VR_PREALLOC == VMI_VR_PREALLOC &&
+		   VR_HEAP == VMI_VR_HEAP && VR_SAFEMAP == VMI_VR_SAFEMAP,
+	       "VR_* and VMI_VR_* differ");
 
 struct vir_region {
 	struct avl_node node; /* key: vaddr */

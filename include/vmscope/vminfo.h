@@ -103,6 +103,19 @@ struct vmi_proc {
 	uint32_t grants;       /* grants it made */
 };
 
+/* vmi_region.flags: VM's region flags (vm/region.h's VR_*, which must
+ * equal these). */
+#define VMI_VR_READ 0x001
+#define VMI_VR_WRITE 0x002
+#define VMI_VR_EXEC 0x004
+#define VMI_VR_SHARED 0x010 /* stays shared across fork */
+#define VMI_VR_UNINITIALIZED 0x020
+#define VMI_VR_LOWER16MB 0x040
+#define VMI_VR_CONTIG 0x080
+#define VMI_VR_PREALLOC 0x100
+#define VMI_VR_HEAP 0x200    /* made by brk */
+#define VMI_VR_SAFEMAP 0x400 /* mapped through a grant */
+
 struct vmi_region {
 	uint32_t start;
 	uint32_t length;
