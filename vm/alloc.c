@@ -129,12 +129,34 @@ static uint32_t find_run(uint32_t n, uint32_t limit)
 	return NIL;
 }
 
+/* Fault injection (vm_fail_nth_alloc): allocations counted, and the one
+ * to fail. Shared with the slab, so a sweep reaches every site. */
+static unsigned long allocs_made, alloc_to_fail;
+
+bool alloc_injected_failure(void)
+{
+	allocs_made++;
+	if (alloc_to_fail == 0 || allocs_made != alloc_to_fail)
+		return false;
+	alloc_to_fail = 0;
+	return true;
+}
+
+unsigned long vm_fail_nth_alloc(unsigned long n)
+{
+	unsigned long made = allocs_made;
+
+	allocs_made = 0;
+	alloc_to_fail = n;
+	return made;
+}
+
 phys_bytes alloc_mem(uint32_t pages, uint32_t flags)
 {
 	uint32_t limit = (flags & PAF_LOWER16MB) ? LOWER16MB_FRAMES : pm.nframes;
 	uint32_t r;
 
-	if (pages == 0 || pages > pm.nframes)
+	if (pages == 0 || pages > pm.nframes || alloc_injected_failure())
 		return NO_MEM;
 	/* The shrinker frees frames wherever they are: a single page is found
 	 * as soon as any is freed, but a run may need luck. A multi-page

@@ -30,6 +30,10 @@ int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra);
  * address of the first, or NO_MEM. Single pages take O(1). */
 phys_bytes alloc_mem(uint32_t pages, uint32_t flags);
 
+/* Count an allocation for fault injection; true when this one must fail
+ * (vm_fail_nth_alloc in vm.h). */
+bool alloc_injected_failure(void);
+
 /* Return frames [base, base + pages * 4K) to the pool; they must have been
  * allocated (a double free panics). */
 void free_mem(phys_bytes base, uint32_t pages);

@@ -81,6 +81,7 @@ int vm_init(void)
 	memset(&vm_sanity_result, 0, sizeof(vm_sanity_result));
 	memset(vmproc, 0, sizeof(vmproc));
 	vm_sanity_enabled = false;
+	vm_fail_nth_alloc(0);
 	sys_getkinfo(&vm_kinfo);
 	if (vm_kinfo.mem_bytes == 0 || (vm_kinfo.mem_bytes & (I386_BIG_PAGE_SIZE - 1)) ||
 	    vm_kinfo.user_lo == 0 || vm_kinfo.user_lo >= vm_kinfo.user_hi)

@@ -106,6 +106,8 @@ void *slaballoc(size_t bytes)
 	struct slabcache *c = &caches[size / SLAB_GRAIN];
 	struct slabheader *s = c->list[SLAB_PARTIAL];
 
+	if (alloc_injected_failure())
+		return NULL;
 	if (s == NULL && (s = slab_newpage(c, (uint16_t)size)) == NULL)
 		return NULL;
 	for (unsigned w = 0; w < SLAB_BITWORDS; w++) {

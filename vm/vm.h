@@ -17,6 +17,12 @@ int vm_init(void);
  * sys_kill, as MINIX's VM does). */
 bool vm_handle(message *m);
 
+/* Fault injection for tests: make the nth memory allocation VM makes from
+ * now on (a frame or a slab object) fail as if memory were exhausted, and
+ * every later one succeed; 0 turns it off. Returns the number of
+ * allocations made since the last call. */
+unsigned long vm_fail_nth_alloc(unsigned long n);
+
 /* Run the full consistency check after every call (a finding panics). */
 void vm_set_sanity(bool every_call);
 
