@@ -373,16 +373,20 @@ int grant_map(struct vmproc *vmp, uint32_t id, vir_bytes off, vir_bytes len, boo
 	 * shared (earlier safemaps may have split it into several). */
 	vir_bytes ga = g->addr + off, gend = ga + len;
 	uint32_t prot = VR_READABLE | VR_WRITABLE | VR_EXEC;
+	if (ga < vm_kinfo.user_lo || ga > vm_kinfo.user_hi || len > vm_kinfo.user_hi - ga)
+		return EFAULT; /* outside user space: nothing there to map */
 	for (vir_bytes a = ga; a < gend;) {
 		struct vir_region *s = map_lookup(granter, a);
 		if (s == NULL ||
 		    (s->memtype != &mem_type_anon && s->memtype != &mem_type_anon_contig &&
 		     s->memtype != &mem_type_directphys && s->memtype != &mem_type_shared))
 			return EFAULT;
+		/* Memory mapped through a grant is not granted on: revoking the
+		 * first grant must reach every mapping of it. */
+		if (s->flags & VR_SAFEMAP)
+			return EPERM;
 		prot &= s->flags;
 		a = s->vaddr + s->length;
-		if (a == 0)
-			break; /* the last region of the address space */
 	}
 	vir_bytes v = *addr;
 	if (v == 0 || (v & VM_PAGE_MASK) || !map_range_free(vmp, v, len))

@@ -122,7 +122,13 @@ static enum pf_result anon_newpage_group(struct vir_region *r, vir_bytes v)
 		if (mv && pt_ptalloc_in_range(&m->parent->vm_pt, mv, VM_PAGE_SIZE) != VM_OK)
 			return PF_NOMEM;
 	} while ((m = m->grp_next) != r);
-	if ((frame = alloc_mem(1, frame_flags(r))) == NO_MEM)
+	/* Old contents only if every member may see them (privileged). */
+	uint32_t flags = frame_flags(r);
+	do
+		if (!region_uninit(m))
+			flags |= PAF_CLEAR;
+	while ((m = m->grp_next) != r);
+	if ((frame = alloc_mem(1, flags)) == NO_MEM)
 		return PF_NOMEM;
 	if ((pb = pb_new(frame)) == NULL) {
 		free_mem(frame, 1);

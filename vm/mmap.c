@@ -50,7 +50,7 @@ int do_mmap(message *m)
 		return EINVAL;
 	if ((flags & VM_MAP_CONTIG) && !(flags & VM_MAP_PREALLOC))
 		return EINVAL;
-	if ((flags & VM_MAP_FIXED) && ((addr & VM_PAGE_MASK) || len > 0u - addr))
+	if ((flags & VM_MAP_FIXED) && ((addr & VM_PAGE_MASK) || (uint64_t)addr + len > 1ull << 32))
 		return EINVAL;
 	if ((flags & VM_MAP_PHYS) && !(vmp->vm_flags & VMF_PRIV))
 		return EPERM;
@@ -178,9 +178,10 @@ int do_remap(message *m)
 		return EINVAL;
 	if ((src = map_lookup(svmp, m->m_remap.src_addr)) == NULL)
 		return EINVAL;
-	if (src->memtype != &mem_type_anon && src->memtype != &mem_type_anon_contig &&
-	    src->memtype != &mem_type_directphys && src->memtype != &mem_type_shared)
-		return EINVAL;
+	if ((src->memtype != &mem_type_anon && src->memtype != &mem_type_anon_contig &&
+	     src->memtype != &mem_type_directphys && src->memtype != &mem_type_shared) ||
+	    (src->flags & VR_SAFEMAP))
+		return EINVAL; /* a grant's mapping is not to be passed on past revocation */
 	vir_bytes len = src->length, v = m->m_remap.dst_addr;
 	if (v == 0 || (v & VM_PAGE_MASK) || !map_range_free(dvmp, v, len))
 		v = map_find_free(dvmp, vm_kinfo.user_lo, vm_kinfo.user_hi, len);

@@ -445,7 +445,12 @@ static void region_split(struct vmproc *vmp, struct vir_region *r, vir_bytes hol
 	r2->node.key = hole_end;
 	r2->resident = 0;
 	r2->grp_off = r->grp_off + (hole_end - r->vaddr);
-	group_insert(r2, r);
+	/* Only shared memory is shared lazily: a private region's parts stay
+	 * alone, or a later share of one part would reach the other. */
+	if (r->flags & VR_SHARED)
+		group_insert(r2, r);
+	else
+		r2->grp_next = r2->grp_prev = r2;
 	uint32_t key = hole_end >> VM_PAGE_SHIFT;
 	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL &&
 	       key <= (end - 1) >> VM_PAGE_SHIFT) {
@@ -527,6 +532,8 @@ static int group_fill(struct vir_region *r, vir_bytes from, vir_bytes to)
 {
 	for (struct vir_region *m = r->grp_next; m != r; m = m->grp_next) {
 		struct vmproc *mvmp = m->parent;
+		if (!(m->flags & VR_SHARED) || !(r->flags & VR_SHARED))
+			continue; /* groups hold shared regions only */
 		uint32_t key = m->vaddr >> VM_PAGE_SHIFT;
 		uint32_t last = (m->vaddr + m->length - 1) >> VM_PAGE_SHIFT;
 		struct phys_region *pr;
@@ -774,6 +781,11 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 			vm_printf("sanity: %s: page 0x%08x of a PROT_NONE region is mapped "
 				  "(PTE 0x%08x)\n",
 				  who, v, pte);
+			findings++;
+		}
+		if (r->grp_next != r && !(r->flags & VR_SHARED)) {
+			vm_printf("sanity: %s: private region 0x%x is in a sharing group\n", who,
+				  r->vaddr);
 			findings++;
 		}
 		/* Members of a sharing group never hold different pages at the
