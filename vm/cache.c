@@ -30,6 +30,7 @@ struct cached_block {
 	uint64_t id;
 	endpoint_t owner;
 	uint32_t pages;
+	bool busy;                          /* being got back: the shrinker leaves it alone */
 	struct cached_block *hnext;         /* hash chain */
 	struct cached_block *older, *newer; /* age list */
 	struct cached_block *pnext, *pprev; /* the owner's blocks */
@@ -142,11 +143,16 @@ static uint32_t cache_shrink(uint32_t pages)
 {
 	uint32_t freed = 0;
 
-	while (cache.oldest && freed < pages) {
-		struct cached_block *b = cache.oldest;
-		unlink_block(b);
-		freed += free_block(b);
-		cache_stats.evictions++;
+	struct cached_block *b = cache.oldest;
+
+	while (b && freed < pages) {
+		struct cached_block *newer = b->newer;
+		if (!b->busy) {
+			unlink_block(b);
+			freed += free_block(b);
+			cache_stats.evictions++;
+		}
+		b = newer;
 	}
 	return freed;
 }
@@ -240,9 +246,9 @@ static int cache_get(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, v
 	}
 	if (b->pages != len >> VM_PAGE_SHIFT)
 		return EFAULT;
-	/* Out of the cache while memory is allocated below, so that the
-	 * shrinker cannot forget it under our feet. */
-	unlink_block(b);
+	/* Busy while memory is allocated below, so that the shrinker cannot
+	 * forget it under our feet; it keeps its age if the get fails. */
+	b->busy = true;
 	if (pt_ptalloc_in_range(&vmp->vm_pt, addr, len) != VM_OK)
 		goto nomem;
 	map_unreference_range(vmp, addr, addr + len);
@@ -253,6 +259,7 @@ static int cache_get(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, v
 		map_unreference_range(vmp, addr, addr + len);
 		goto nomem;
 	}
+	unlink_block(b);
 	for (i = 0; i < b->pages; i++) {
 		struct phys_region *pr = map_phys_at(vmp, addr + (i << VM_PAGE_SHIFT));
 		pb_drop_cacheref(b->pb[i]);
@@ -263,7 +270,7 @@ static int cache_get(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, v
 	cache_stats.hits++;
 	return VM_OK;
 nomem:
-	link_block(vmp, b);
+	b->busy = false;
 	return ENOMEM;
 }
 

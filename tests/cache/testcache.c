@@ -901,6 +901,11 @@ static void fs_starved(void)
 	if (cache_stats.pages != 0)
 		fail("fs: the cache kept %u pages from a process that needed them",
 		     cache_stats.pages);
+	/* The machine is starved: whether a yield or get then fails depends on
+	 * room left in VM's slab pages; what must hold is that every read
+	 * stays right, and that caching works again once memory is back. */
+	if (phys_free_pages() != 0)
+		fail("fs: the hog left %u pages free", phys_free_pages());
 	uint64_t errors0 = fs_stats(fs).cache_errors;
 	for (uint32_t i = 0; i < 4 * nblocks; i++) {
 		uint32_t b = rnd(nblocks);
@@ -912,8 +917,6 @@ static void fs_starved(void)
 			fail("fs: starved of memory, block %u read wrong", b);
 	}
 	uint64_t starved = fs_stats(fs).cache_errors - errors0;
-	if (starved == 0)
-		fail("fs: no memory at all, yet no caching failure");
 	if (sanity_check() != 0)
 		fail("fs: consistency findings while starved");
 
