@@ -2,12 +2,13 @@
  * model: the model-based random test of VM.
  *
  * Random sequences of spawn, fork, exit, exec, mmap (every option),
- * munmap (any range), brk, remap, shmunmap, writes and reads run on the
- * hosted machine and, side by side, on a reference model of every
- * process's memory. Every read is compared byte for byte with the model,
- * VM's full consistency check (sanity_check) runs after every step, and
- * every few hundred steps every page VM has present is compared with the
- * model as well (a sweep through the page tables, which changes nothing).
+ * munmap (any range), brk, remap, shmunmap, grant, revoke, safecopy,
+ * safemap, saferevmap, writes and reads run on the hosted machine and,
+ * side by side, on a reference model of every process's memory. Every
+ * read is compared byte for byte with the model, VM's full consistency
+ * check (sanity_check) runs after every step, and every few hundred steps
+ * every page VM has present is compared with the model as well (a sweep
+ * through the page tables, which changes nothing).
  *
  * The model is deliberately naive, so that it is easy to believe: a
  * process is a sorted array of regions, a region an array of pointers to
@@ -17,7 +18,9 @@
  * region writes it in place. Shared anonymous memory is an object of its
  * own that the region and its fork copies are windows on. Device memory
  * (0xA0000-0xFFFFF) is one global set of page objects that never goes
- * away.
+ * away. A grant is a range, checked when it is used; a safecopy is a
+ * byte copy in the model, whatever VM shares copy-on-write; a safemap is
+ * a remap of the granted pages that remembers its grant.
  *
  * Every step is logged as a concrete operation (pids, addresses, lengths,
  * data seeds). On the first difference the log is shrunk (delta debugging
@@ -45,6 +48,8 @@
 #include "../../kernel-stubs/hosted/machine.h"
 #include "../../kernel-stubs/scenario/scenario.h"
 struct vmproc; /* proto.h names it in prototypes this test does not use */
+/* grant.h for grant_stats: pages safecopies shared copy-on-write (a figure) */
+#include "grant.h"
 #include "proto.h"
 #include "vm.h"
 
@@ -152,6 +157,7 @@ struct mregion {
 	struct mobj *obj;
 	uint32_t off;
 	struct mpage **pg;
+	int32_t grant; /* safemapped through this grant (its model name), or 0 */
 };
 
 struct mproc {
@@ -166,6 +172,32 @@ struct mproc {
 static struct mproc *procs[MAX_PROCS];
 static int nprocs;
 static struct mpage *devpage[DEV_PAGES];
+
+/*
+ * Grants, by their model name (g<N> in a scenario, N from 1, the op's
+ * arg): who granted what to whom, and VM's id for it. A grant ends (DEAD)
+ * when it is revoked or its granter exits or execs; its id is kept, for
+ * steps that must find it refused. NONE: not made in this replay (the
+ * step was shrunk away or failed), so steps naming it are skipped.
+ */
+enum { G_NONE, G_LIVE, G_DEAD };
+
+struct mgrant {
+	uint8_t state;
+	uint8_t access;           /* VM_GRANT_READ | VM_GRANT_WRITE */
+	int32_t granter, grantee; /* pids */
+	uint32_t addr, len;
+	uint32_t id; /* VM's */
+};
+
+#define DEAD_RING 32 /* recently ended grants the generator remembers */
+
+static struct mgrant *grants;
+static uint32_t grants_cap;
+static int32_t live_grant[MAX_PROCS * GRANTS_PER_PROC]; /* names of the LIVE ones */
+static int nlive;
+static int32_t dead_grant[DEAD_RING];
+static unsigned ndead;
 
 static void *xmalloc(size_t n)
 {
@@ -342,6 +374,10 @@ static void model_reset(void)
 {
 	while (nprocs > 0)
 		proc_remove(procs[0]);
+	if (grants)
+		memset(grants, 0, grants_cap * sizeof(*grants));
+	nlive = 0;
+	ndead = 0;
 	/* The hosted machine boots with the device hole zeroed. */
 	for (uint32_t i = 0; i < DEV_PAGES; i++) {
 		if (devpage[i] == NULL) {
@@ -470,6 +506,100 @@ static void reg_unmap(struct mproc *p, uint32_t start, uint32_t len)
 	}
 	drops_apply(d, nd);
 	free(d);
+}
+
+/* Split the region containing at into [start, at) and [at, end), as
+ * map_isolate does: both keep everything (a shared window's upper part
+ * looks at its memory further on); nothing if at is its start or in no
+ * region. */
+static void reg_split(struct mproc *p, uint32_t at)
+{
+	int i = reg_find(p, at);
+	if (i < 0 || p->r[i].start == at)
+		return;
+	struct mregion *r = &p->r[i], up = *r;
+	uint32_t k = PAGES(at - r->start);
+	up.start = at;
+	up.len = r->start + r->len - at;
+	if (r->obj) {
+		up.off = r->off + k;
+		r->obj->refs++;
+	} else {
+		up.pg = xmalloc(PAGES(up.len) * sizeof(*up.pg));
+		memcpy(up.pg, r->pg + k, PAGES(up.len) * sizeof(*up.pg));
+	}
+	r->len = at - r->start;
+	reg_insert(p, &up);
+}
+
+/* The grant named n (made NONE if new to the table). */
+static struct mgrant *grant_get(int32_t n)
+{
+	if ((uint32_t)n >= grants_cap) {
+		uint32_t cap = grants_cap ? grants_cap : 256;
+		while (cap <= (uint32_t)n)
+			cap *= 2;
+		struct mgrant *g = xmalloc(cap * sizeof(*g));
+		if (grants_cap)
+			memcpy(g, grants, grants_cap * sizeof(*g));
+		free(grants);
+		grants = g;
+		grants_cap = cap;
+	}
+	return &grants[n];
+}
+
+/* Every region mapped through grant n goes, in every process. */
+static void unmap_grant(int32_t n)
+{
+	for (int k = 0; k < nprocs; k++) {
+		struct mproc *p = procs[k];
+		for (int i = 0; i < p->nr;) {
+			if (p->r[i].grant == n)
+				reg_unmap(p, p->r[i].start, p->r[i].len);
+			else
+				i++;
+		}
+	}
+}
+
+/* Grant n ends: its id is refused from now on, its mappings go. */
+static void grant_end(int32_t n)
+{
+	struct mgrant *g = grant_get(n);
+	g->state = G_DEAD;
+	for (int i = 0; i < nlive; i++)
+		if (live_grant[i] == n) {
+			live_grant[i] = live_grant[--nlive];
+			break;
+		}
+	dead_grant[ndead++ % DEAD_RING] = n;
+	unmap_grant(n);
+}
+
+/* A process exits or execs: every grant it made ends. Returns whether
+ * there were any (other processes may have lost mappings). */
+static bool grants_release(int32_t pid)
+{
+	bool any = false;
+	for (int i = 0; i < nlive;) {
+		int32_t n = live_grant[i];
+		if (grants[n].granter == pid) {
+			grant_end(n); /* moves the last one to i */
+			any = true;
+		} else {
+			i++;
+		}
+	}
+	return any;
+}
+
+static int grants_of(int32_t pid)
+{
+	int k = 0;
+	for (int i = 0; i < nlive; i++)
+		k += grants[live_grant[i]].granter == pid;
+	return k;
 }
 
 /* Whether [v, v + len) is free and inside user space (map_range_free). */
@@ -679,6 +809,11 @@ enum opkind {
 	OP_BRK,
 	OP_REMAP,
 	OP_SHMUNMAP,
+	OP_GRANT,
+	OP_REVOKE,
+	OP_SAFECOPY,
+	OP_SAFEMAP,
+	OP_SAFEREVMAP,
 	OP_WRITE,
 	OP_FILL,
 	OP_READ,
@@ -686,8 +821,9 @@ enum opkind {
 };
 
 static const char *const opname[OP_KINDS] = {
-	"spawn", "fork",  "exit",     "exec",  "mmap", "munmap",
-	"brk",   "remap", "shmunmap", "write", "fill", "read",
+	"spawn",   "fork",       "exit",     "exec",  "mmap",   "munmap",
+	"brk",     "remap",      "shmunmap", "grant", "revoke", "safecopy",
+	"safemap", "saferevmap", "write",    "fill",  "read",
 };
 
 /* One step, concrete enough to be replayed on a fresh machine whatever
@@ -695,12 +831,15 @@ static const char *const opname[OP_KINDS] = {
  * is skipped. */
 struct op {
 	uint8_t kind;
-	uint8_t x;    /* spawn: priv; remap: ro; mmap: prot */
-	int32_t p, q; /* pids: the process; fork's child, remap's destination */
+	uint8_t x;    /* spawn: priv; remap, safemap: ro; mmap: prot; grant:
+		       * access; safecopy: VM_SAFECOPY_TO or _FROM */
+	int32_t p, q; /* pids: the process; fork's child, remap's destination,
+		       * the grantee */
 	uint32_t addr, len;
-	uint32_t flags; /* mmap: VM_MAP_* */
-	uint32_t arg;   /* mmap: phys; write: data seed; fill: byte */
-	uint32_t res;   /* mmap: the address VM gave when it was logged */
+	uint32_t flags; /* mmap: VM_MAP_*; safecopy, safemap: offset in the grant */
+	uint32_t arg;   /* mmap: phys; write: data seed; fill: byte; grant
+			 * steps: the grant's name */
+	uint32_t res;   /* mmap, safemap: the address VM gave when it was logged */
 };
 
 enum { R_OK, R_SKIP, R_FAIL };
@@ -708,6 +847,7 @@ enum { R_OK, R_SKIP, R_FAIL };
 static struct stats {
 	uint64_t ops, checks, reads, pages, mismatches, findings;
 	uint64_t kind[OP_KINDS], efault, enomem, errs, sweeps, maxprocs;
+	uint64_t copies, copies_cut, copy_bytes, cow_pages, maps; /* grants */
 } st;
 
 static struct {
@@ -841,8 +981,10 @@ static bool nomem_plausible(uint32_t need, uint32_t run)
 	return false;
 }
 
-/* Processes whose layout is compared with VM's after the step. */
+/* Processes whose layout is compared with VM's after the step (all of
+ * them after a step that may unmap grants' mappings anywhere). */
 static int touched[2], ntouched;
+static bool touched_all;
 
 static void touch(const struct mproc *p)
 {
@@ -949,6 +1091,7 @@ static int step_exit(struct op *o)
 	emit("exit P%d", o->p);
 	if (r != 0)
 		return fail("exit P%d: VM answered %s", o->p, errname(r));
+	touched_all |= grants_release(p->pid); /* before its memory goes, as VM does it */
 	proc_remove(p);
 	return check_all_free();
 }
@@ -964,6 +1107,7 @@ static int step_exec(struct op *o)
 		emit("expect ENOMEM exec P%d \"%s\"", o->p, elf.path);
 		st.enomem++;
 		if (killed) { /* the old image was gone: the machine ended it */
+			touched_all |= grants_release(p->pid);
 			proc_remove(p);
 			return check_all_free();
 		}
@@ -973,6 +1117,7 @@ static int step_exec(struct op *o)
 	if (r != 0)
 		return fail("exec P%d: the machine answered %s%s", o->p, errname(r),
 			    killed ? " (and ended the process)" : "");
+	touched_all |= grants_release(p->pid);
 	model_exec(p);
 	touch(p);
 	return R_OK;
@@ -1034,7 +1179,7 @@ static int mmap_expect(const struct mproc *p, const struct op *o, uint32_t *v)
 	len = roundup_page(o->len);
 	if ((f & VM_MAP_CONTIG) && !(f & VM_MAP_PREALLOC))
 		return EINVAL;
-	if ((f & VM_MAP_FIXED) && ((addr & (PAGE - 1)) || len > 0u - addr))
+	if ((f & VM_MAP_FIXED) && ((addr & (PAGE - 1)) || (uint64_t)addr + len > 1ull << 32))
 		return EINVAL;
 	if ((f & VM_MAP_PHYS) && !p->priv)
 		return EPERM;
@@ -1296,7 +1441,11 @@ static int step_remap(struct op *o)
 		return R_SKIP;
 	int si = reg_find(s, o->addr);
 	uint32_t v = 0;
-	int want = si < 0 ? EINVAL : (v = find_free(d, s->r[si].len)) == 0 ? ENOMEM : 0;
+	/* A region mapped through a grant is not passed on: it must go when
+	 * the grant does. */
+	int want = si < 0 || s->r[si].grant                ? EINVAL
+		   : (v = find_free(d, s->r[si].len)) == 0 ? ENOMEM
+							   : 0;
 	memset(&m, 0, sizeof(m));
 	m.m_source = KERNEL;
 	m.m_type = VM_REMAP;
@@ -1518,9 +1667,397 @@ static int step_access(struct op *o)
 	return R_OK;
 }
 
+/* ---- Grant steps ---- */
+
+static const char *const access_name[4] = { "?", "r", "w", "rw" };
+
+static const char *expect_prefix(int err)
+{
+	static char buf[64];
+	if (err == 0)
+		return "";
+	snprintf(buf, sizeof(buf), "expect %.48s ", errname(err));
+	return buf;
+}
+
+static void emit_grant(int err, const struct op *o)
+{
+	emit("%sgrant P%d g%u 0x%08x 0x%x P%d %s", expect_prefix(err), o->p, o->arg, o->addr,
+	     o->len, o->q, access_name[o->x & 3]);
+}
+
+/* grant: P gives Q access to [addr, addr + len). Checked when used, not
+ * now: only the length, a wrapping range and a full table are refused. */
+static int step_grant(struct op *o)
+{
+	struct mproc *p = proc_by_pid(o->p), *c = proc_by_pid(o->q);
+	message m;
+	if (p == NULL || c == NULL || grant_get((int32_t)o->arg)->state != G_NONE)
+		return R_SKIP;
+	int want = 0;
+	if (o->len == 0 || o->len - 1 > 0xFFFFFFFFu - o->addr)
+		want = EINVAL;
+	else if (grants_of(p->pid) >= GRANTS_PER_PROC)
+		want = ENOSPC;
+	memset(&m, 0, sizeof(m));
+	m.m_source = p->ep;
+	m.m_type = VM_GRANT;
+	m.m_grant.grantee = c->ep;
+	m.m_grant.addr = o->addr;
+	m.m_grant.len = o->len;
+	m.m_grant.access = o->x;
+	int r = hosted_call(&m);
+	if (r == want) {
+		emit_grant(want, o);
+		if (want) {
+			st.errs++;
+			return R_OK;
+		}
+		/* A new id is none of the live ones nor one recently ended. */
+		for (int i = 0; i < nlive + (int)(ndead < DEAD_RING ? ndead : DEAD_RING); i++) {
+			int32_t n = i < nlive ? live_grant[i] : dead_grant[i - nlive];
+			if (grants[n].id == m.m_grant.id) {
+				emit("assert g%u != g%d", o->arg, n);
+				return fail("grant P%d g%u: VM's id 0x%x is that of g%d (%s)", o->p,
+					    o->arg, m.m_grant.id, n,
+					    grants[n].state == G_LIVE ? "live" : "ended");
+			}
+		}
+		struct mgrant *g = grant_get((int32_t)o->arg);
+		*g = (struct mgrant){ .state = G_LIVE,
+				      .access = o->x,
+				      .granter = p->pid,
+				      .grantee = c->pid,
+				      .addr = o->addr,
+				      .len = o->len,
+				      .id = m.m_grant.id };
+		live_grant[nlive++] = (int32_t)o->arg;
+		return R_OK;
+	}
+	if (r == ENOMEM && want == 0 && nomem_plausible(2, 0)) {
+		emit_grant(ENOMEM, o);
+		st.enomem++;
+		return R_OK;
+	}
+	emit_grant(want, o);
+	return fail("grant P%d g%u 0x%08x 0x%x P%d %s: VM answered %s, the model expects %s", o->p,
+		    o->arg, o->addr, o->len, o->q, access_name[o->x & 3], errname(r),
+		    errname(want));
+}
+
+/* revoke (the grant ends, its mappings go everywhere) and saferevmap (the
+ * mappings go, the grant stays): only the granter, only a live grant. */
+static int step_revoke(struct op *o)
+{
+	struct mproc *p = proc_by_pid(o->p);
+	struct mgrant *g = grant_get((int32_t)o->arg);
+	bool revoke = o->kind == OP_REVOKE;
+	const char *cmd = revoke ? "revoke" : "saferevmap";
+	message m;
+	if (p == NULL || g->state == G_NONE)
+		return R_SKIP;
+	int want = g->state == G_LIVE && g->granter == p->pid ? 0 : EPERM;
+	memset(&m, 0, sizeof(m));
+	m.m_source = p->ep;
+	m.m_type = revoke ? VM_REVOKE : VM_SAFEREVMAP;
+	m.m_grant.id = g->id;
+	int r = hosted_call(&m);
+	emit("%s%s P%d g%u", expect_prefix(want), cmd, o->p, o->arg);
+	if (r != want)
+		return fail("%s P%d g%u (%s, granted by P%d): VM answered %s, the model expects %s",
+			    cmd, o->p, o->arg, g->state == G_LIVE ? "live" : "ended", g->granter,
+			    errname(r), errname(want));
+	if (want) {
+		st.errs++;
+		return R_OK;
+	}
+	if (revoke)
+		grant_end((int32_t)o->arg);
+	else
+		unmap_grant((int32_t)o->arg);
+	touched_all = true;
+	return R_OK;
+}
+
+/* The bytes of [sv, sv + len) in sp that a copy of len bytes to dv in dp
+ * gets through before a page either side refuses (VM copies in chunks
+ * that end at either side's page boundaries, the destination's page
+ * first; a page shared copy-on-write instead is a chunk too). */
+static uint32_t copy_reach(struct mproc *sp, uint32_t sv, struct mproc *dp, uint32_t dv,
+			   uint32_t len)
+{
+	for (uint32_t done = 0; done < len;) {
+		uint32_t s = sv + done, d = dv + done;
+		uint32_t n = PAGE - (s & (PAGE - 1));
+		if (n > PAGE - (d & (PAGE - 1)))
+			n = PAGE - (d & (PAGE - 1));
+		if (n > len - done)
+			n = len - done;
+		if (access_model(dp, d, true) || access_model(sp, s, false))
+			return done;
+		done += n;
+	}
+	return len;
+}
+
+/* Copy len bytes from sv in sp to dv in dp in the model, chunk by chunk
+ * as VM does (each chunk read whole before it is written: overlapping
+ * copies come out as VM's do). Whether VM shared a page copy-on-write or
+ * copied it makes no difference here: that is the point. unknown: the
+ * copy may have stopped anywhere (ENOMEM): the bytes become unknown. */
+static void copy_apply(struct mproc *sp, uint32_t sv, struct mproc *dp, uint32_t dv, uint32_t len,
+		       bool unknown)
+{
+	static uint8_t tmp[PAGE], tundef[PAGE];
+	for (uint32_t done = 0; done < len;) {
+		uint32_t s = sv + done, d = dv + done, soff = s & (PAGE - 1), doff = d & (PAGE - 1);
+		uint32_t n = PAGE - soff < PAGE - doff ? PAGE - soff : PAGE - doff;
+		if (n > len - done)
+			n = len - done;
+		struct mregion *rs = reg_at(sp, s);
+		struct mpage *spg = peek(rs, PAGES(s - rs->start));
+		if (spg == NULL && rs->uninit) /* VM gives it a frame as it was */
+			spg = *slot(rs, PAGES(s - rs->start)) = page_new(true);
+		bool undef = unknown || (spg && spg->undef);
+		if (spg)
+			memcpy(tmp, spg->data + soff, n);
+		else
+			memset(tmp, 0, n);
+		if (spg && spg->undef && !unknown)
+			memcpy(tundef, spg->undef + soff, n);
+		else
+			memset(tundef, unknown, n);
+		struct mpage *dpg = page_for_write(dp, d);
+		memcpy(dpg->data + doff, tmp, n);
+		if (undef && dpg->undef == NULL)
+			dpg->undef = xmalloc(PAGE);
+		if (dpg->undef)
+			memcpy(dpg->undef + doff, tundef, n);
+		done += n;
+	}
+}
+
+/* A copy that stopped at the chunk at done: if the destination's page
+ * was fine (it was the source's that refused), VM had already made it
+ * resident (and private) for the store, unless it was sharing whole
+ * pages copy-on-write there. Invisible but for the garbage an uninit
+ * page gets, which a fork child then sees too. */
+static void copy_fault(struct mproc *sp, uint32_t sv, struct mproc *dp, uint32_t dv, uint32_t len,
+		       uint32_t done)
+{
+	uint32_t s = sv + done, d = dv + done;
+	if (access_model(dp, d, true) != 0)
+		return;
+	bool cow = len >= SAFECOPY_COW_MIN && (sv & (PAGE - 1)) == (dv & (PAGE - 1)) &&
+		   !(s & (PAGE - 1)) && len - done >= PAGE;
+	const struct mregion *rs = reg_at(sp, s), *rd = reg_at(dp, d);
+	if (cow && (rs == NULL ||
+		    (rs->type == RT_ANON && !rs->shared && rd->type == RT_ANON && !rd->shared)))
+		return; /* VM looked at both sides first */
+	page_for_write(dp, d);
+}
+
+static void emit_safecopy(int err, const struct op *o)
+{
+	emit("%ssafecopy P%d g%u 0x%x 0x%x %s 0x%08x", expect_prefix(err), o->p, o->arg, o->flags,
+	     o->len, o->x == VM_SAFECOPY_TO ? "to" : "from", o->addr);
+}
+
+/* safecopy: the grantee copies between its memory and the grant, as a
+ * byte copy (whatever VM shares copy-on-write must be indistinguishable
+ * from one). A fault stops it at the faulting chunk, what came before
+ * copied. */
+static int step_safecopy(struct op *o)
+{
+	struct mproc *c = proc_by_pid(o->p), *gp = NULL;
+	struct mgrant *g = grant_get((int32_t)o->arg);
+	message m;
+	if (c == NULL || g->state == G_NONE)
+		return R_SKIP;
+	bool to = o->x == VM_SAFECOPY_TO;
+	uint32_t off = o->flags, len = o->len, need = to ? VM_GRANT_WRITE : VM_GRANT_READ;
+	uint32_t reach = 0;
+	struct mproc *sp = NULL, *dp = NULL;
+	uint32_t sv = 0, dv = 0;
+	int want = 0;
+	if (g->state != G_LIVE || g->grantee != c->pid || !(g->access & need) || off > g->len ||
+	    len > g->len - off) {
+		want = EPERM;
+	} else if (len > 0 && len - 1 > 0xFFFFFFFFu - o->addr) {
+		want = EFAULT;
+	} else {
+		gp = proc_by_pid(g->granter);
+		sp = to ? c : gp;
+		dp = to ? gp : c;
+		sv = to ? o->addr : g->addr + off;
+		dv = to ? g->addr + off : o->addr;
+		reach = copy_reach(sp, sv, dp, dv, len);
+		want = reach < len ? EFAULT : 0;
+	}
+	memset(&m, 0, sizeof(m));
+	m.m_source = c->ep;
+	m.m_type = VM_SAFECOPY;
+	m.m_safecopy.id = g->id;
+	m.m_safecopy.off = off;
+	m.m_safecopy.len = len;
+	m.m_safecopy.addr = o->addr;
+	m.m_safecopy.dir = o->x;
+	int r = hosted_call(&m);
+	if (r == want) {
+		emit_safecopy(want, o);
+		if (sp)
+			copy_apply(sp, sv, dp, dv, reach, false);
+		if (sp && want == EFAULT)
+			copy_fault(sp, sv, dp, dv, len, reach);
+		st.copies += want == 0;
+		st.copies_cut += want == EFAULT && reach > 0;
+		st.copy_bytes += reach;
+		if (want)
+			st.errs++;
+		return R_OK;
+	}
+	if (r == ENOMEM && sp && nomem_plausible(PAGES(len) + 4, 0)) {
+		emit_safecopy(ENOMEM, o);
+		copy_apply(sp, sv, dp, dv, reach, true);
+		st.enomem++;
+		return R_OK;
+	}
+	emit_safecopy(want, o);
+	return fail("safecopy P%d g%u (P%d's 0x%08x 0x%x %s to P%d, %s) off 0x%x len 0x%x %s "
+		    "0x%08x: VM answered %s, the model expects %s%s",
+		    o->p, o->arg, g->granter, g->addr, g->len, access_name[g->access & 3],
+		    g->grantee, g->state == G_LIVE ? "live" : "ended", off, len, to ? "to" : "from",
+		    o->addr, errname(r), errname(want),
+		    want == EFAULT && sp ? " (a page either side refuses)" : "");
+}
+
+static void emit_safemap(int err, const struct op *o)
+{
+	emit("%ssafemap P%d s g%u 0x%x 0x%x%s", expect_prefix(err), o->p, o->arg, o->flags, o->len,
+	     o->x ? " ro" : "");
+}
+
+/*
+ * safemap: the granted pages, mapped into the grantee as shared memory
+ * (a region remembering the grant) where VM places mappings. In the
+ * granter the granted range becomes regions of their own (split off where
+ * it starts or ends inside one), resident and shared from then on, like a
+ * remap source. The mapping's protection is what every granted region
+ * allows, without write for ro.
+ */
+static int step_safemap(struct op *o)
+{
+	struct mproc *c = proc_by_pid(o->p), *gp = NULL;
+	struct mgrant *g = grant_get((int32_t)o->arg);
+	message m;
+	if (c == NULL || g->state == G_NONE)
+		return R_SKIP;
+	bool ro = o->x != 0;
+	uint32_t off = o->flags, len = o->len, ga = 0, v = 0;
+	uint8_t prot = VM_PROT_ALL;
+	int want = 0;
+	if (g->state != G_LIVE || g->grantee != c->pid) {
+		want = EPERM;
+	} else if (((off | len) & (PAGE - 1)) || len == 0 || ((g->addr + off) & (PAGE - 1))) {
+		want = EINVAL;
+	} else if (off > g->len || len > g->len - off || !(g->access & VM_GRANT_READ) ||
+		   (!ro && !(g->access & VM_GRANT_WRITE))) {
+		want = EPERM;
+	} else {
+		gp = proc_by_pid(g->granter);
+		ga = g->addr + off;
+		/* Every granted page in a region, none mapped through a grant
+		 * itself (revoking that grant must reach every mapping of the
+		 * memory): the first region that is not decides. */
+		if (ga < USER_LO || ga > USER_HI || len > USER_HI - ga)
+			want = EFAULT;
+		for (uint32_t a = ga; a - ga < len && !want;) {
+			struct mregion *r = reg_at(gp, a);
+			if (r == NULL)
+				want = EFAULT;
+			else if (r->grant)
+				want = EPERM;
+			else
+				prot &= r->prot, a = r->start + r->len;
+		}
+		if (!want && (v = find_free(c, len)) == 0)
+			want = ENOMEM;
+	}
+	if (ro)
+		prot &= (uint8_t)~VM_PROT_WRITE;
+	memset(&m, 0, sizeof(m));
+	m.m_source = c->ep;
+	m.m_type = VM_SAFEMAP;
+	m.m_safemap.id = g->id;
+	m.m_safemap.off = off;
+	m.m_safemap.len = len;
+	m.m_safemap.flags = ro ? VM_SAFEMAP_RO : 0;
+	int r = hosted_call(&m);
+	touch(c);
+	touch(gp);
+	if (r == want && want) {
+		emit_safemap(want, o);
+		st.errs++;
+		return R_OK;
+	}
+	if (r == 0 && want == 0) {
+		o->res = m.m_safemap.addr;
+		emit_safemap(0, o);
+		emit("assert s == 0x%08x", v);
+		if (m.m_safemap.addr != v)
+			return fail("safemap P%d g%u 0x%x 0x%x%s: VM put it at 0x%08x, the model "
+				    "at 0x%08x",
+				    o->p, o->arg, off, len, ro ? " ro" : "", m.m_safemap.addr, v);
+		reg_split(gp, ga);
+		reg_split(gp, ga + len);
+		for (int i = 0; i < gp->nr; i++)
+			if (gp->r[i].start >= ga && gp->r[i].start - ga < len)
+				make_shared(&gp->r[i]);
+		struct mpage **pg = xmalloc(PAGES(len) * sizeof(*pg));
+		for (uint32_t k = 0; k < PAGES(len); k++) {
+			struct mregion *s = reg_at(gp, ga + k * PAGE);
+			pg[k] = peek(s, PAGES(ga + k * PAGE - s->start));
+		}
+		struct mregion *n = reg_new(c, v, len, prot, RT_SHARED, NULL); /* c may be gp */
+		n->shared = true;
+		n->grant = (int32_t)o->arg;
+		for (uint32_t k = 0; k < PAGES(len); k++) {
+			n->pg[k] = pg[k];
+			pg[k]->refs++;
+		}
+		free(pg);
+		st.maps++;
+		return R_OK;
+	}
+	if (r == ENOMEM && want == 0 && nomem_plausible(PAGES(len) + 8, 0)) {
+		/* Nothing mapped; but the granter's regions may have been split
+		 * already (map_isolate comes before the pages are made
+		 * resident): the region count tells. */
+		uint32_t cnt[8] = { 0 };
+		int lo = reg_find(gp, ga), hi = reg_find(gp, ga + len - 1);
+		int splits = (lo >= 0 && gp->r[lo].start < ga) +
+			     (hi >= 0 && gp->r[hi].start + gp->r[hi].len - ga > len);
+		emit_safemap(ENOMEM, o);
+		if (splits && vm_query(VMQ_REGIONS, gp->ep, 0, cnt) == 0 &&
+		    cnt[0] == (uint32_t)(gp->nr + splits)) {
+			reg_split(gp, ga);
+			reg_split(gp, ga + len);
+		}
+		st.enomem++;
+		return R_OK;
+	}
+	emit_safemap(want, o);
+	return fail("safemap P%d g%u (P%d's 0x%08x 0x%x %s to P%d, %s) off 0x%x len 0x%x%s: VM "
+		    "answered %s, the model expects %s",
+		    o->p, o->arg, g->granter, g->addr, g->len, access_name[g->access & 3],
+		    g->grantee, g->state == G_LIVE ? "live" : "ended", off, len, ro ? " ro" : "",
+		    errname(r), errname(want));
+}
+
 static int run_op(struct op *o)
 {
 	ntouched = 0;
+	touched_all = false;
 	switch (o->kind) {
 	case OP_SPAWN:
 		return step_spawn(o);
@@ -1540,6 +2077,15 @@ static int run_op(struct op *o)
 		return step_remap(o);
 	case OP_SHMUNMAP:
 		return step_shmunmap(o);
+	case OP_GRANT:
+		return step_grant(o);
+	case OP_REVOKE:
+	case OP_SAFEREVMAP:
+		return step_revoke(o);
+	case OP_SAFECOPY:
+		return step_safecopy(o);
+	case OP_SAFEMAP:
+		return step_safemap(o);
 	default:
 		return step_access(o);
 	}
@@ -1654,8 +2200,8 @@ static int after_op(uint64_t n)
 {
 	if (check_sanity() == R_FAIL)
 		return R_FAIL;
-	for (int i = 0; i < ntouched; i++) {
-		struct mproc *p = proc_by_pid(touched[i]);
+	for (int i = 0; i < (touched_all ? nprocs : ntouched); i++) {
+		struct mproc *p = touched_all ? procs[i] : proc_by_pid(touched[i]);
 		if (p && check_layout(p) == R_FAIL)
 			return R_FAIL;
 	}
@@ -1743,6 +2289,7 @@ static long replay(struct op *ops, long n)
 /* ---- The generator ---- */
 
 static int next_pid;
+static int next_gid; /* the next grant's name */
 
 static struct mproc *any_proc(void)
 {
@@ -2000,6 +2547,247 @@ static void gen_shmunmap(struct op *o, struct mproc *p)
 	}
 }
 
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* A grant by p: mostly a range inside one of its mappings (page-aligned
+ * more often than not, so that it can be safemapped), sometimes running
+ * past its end or across several mappings, sometimes anywhere; r, w or
+ * rw; to any process, itself now and then. */
+static void gen_grant(struct op *o, struct mproc *p)
+{
+	o->kind = OP_GRANT;
+	o->p = p->pid;
+	o->q = chance(8) ? p->pid : any_proc()->pid;
+	o->arg = (uint32_t)next_gid++;
+	struct mregion *g = any_region(p);
+	for (int t = 0; t < 3 && g && !(g->prot & VM_PROT_READ); t++)
+		g = any_region(p);
+	/* Mostly what the memory allows: a grant checks nothing, its use
+	 * does (EFAULT). */
+	uint32_t a = below(100);
+	if (g && !(g->prot & VM_PROT_WRITE) && a < 80)
+		o->x = VM_GRANT_READ;
+	else
+		o->x = a < 25   ? VM_GRANT_READ
+		       : a < 37 ? VM_GRANT_WRITE
+				: VM_GRANT_READ | VM_GRANT_WRITE;
+	uint32_t r = below(100);
+	if (g && r < 72) {
+		uint32_t first = below(PAGES(min_u32(g->len, 64 * PAGE)));
+		uint32_t avail = PAGES(g->len) - first;
+		o->addr = g->start + first * PAGE;
+		o->len = (1 + below(min_u32(avail, 24))) * PAGE;
+		if (chance(15)) {
+			uint32_t d = below(PAGE);
+			o->addr += d;
+			o->len -= d;
+		} else if (chance(15)) {
+			o->len -= below(PAGE);
+		}
+		if (chance(12)) /* partly outside */
+			o->len += (1 + below(4)) * PAGE;
+	} else if (g && r < 86) {
+		/* From the end of one mapping into a later one. */
+		int i = (int)below((uint32_t)p->nr);
+		int j = i + (int)below(min_u32((uint32_t)(p->nr - i), 3));
+		const struct mregion *ra = &p->r[i], *rb = &p->r[j];
+		o->addr = ra->start + ra->len - (1 + below(min_u32(PAGES(ra->len), 8))) * PAGE;
+		uint32_t end = rb->start + (1 + below(min_u32(PAGES(rb->len), 8))) * PAGE;
+		o->len = end > o->addr ? end - o->addr : PAGE;
+		if (o->len > 96 * PAGE)
+			o->len = 96 * PAGE;
+	} else if (r < 97) {
+		o->addr = zone_addr() + (chance(30) ? below(PAGE) : 0);
+		o->len = (1 + below(16)) * PAGE - (chance(30) ? below(PAGE) : 0);
+	} else {
+		switch (below(3)) {
+		case 0: /* EINVAL */
+			o->addr = zone_addr();
+			o->len = 0;
+			break;
+		case 1: /* wraps: EINVAL */
+			o->addr = 0u - (1 + below(2)) * PAGE;
+			o->len = 3 * PAGE;
+			break;
+		default: /* up to the last byte: fine, though nothing is there */
+			o->addr = 0u - (1 + below(2)) * PAGE;
+			o->len = 0u - o->addr;
+			break;
+		}
+	}
+}
+
+/* A live grant, or 0: preferably one whose grantee is alive, with
+ * `access`, and whose memory is still (partly) there. */
+static int32_t pick_live(bool grantee_alive, uint8_t access)
+{
+	if (nlive == 0)
+		return 0;
+	uint32_t first = below((uint32_t)nlive);
+	for (int pass = chance(90) ? 0 : 1; pass < 3; pass++)
+		for (int t = 0; t < nlive; t++) {
+			int32_t n = live_grant[(first + (uint32_t)t) % (uint32_t)nlive];
+			const struct mgrant *g = &grants[n];
+			struct mproc *gp = proc_by_pid(g->granter);
+			if ((grantee_alive && !proc_by_pid(g->grantee)) ||
+			    (pass < 1 &&
+			     !(reg_at(gp, g->addr) || reg_at(gp, g->addr + g->len - 1))))
+				continue;
+			if ((g->access & access) == access || pass == 2)
+				return n;
+		}
+	/* None: a grant nobody can use, now and then; else a new one. */
+	return chance(15) ? live_grant[first] : 0;
+}
+
+/* A grant that ended lately, or 0. */
+static int32_t pick_dead(void)
+{
+	return ndead ? dead_grant[below(min_u32(ndead, DEAD_RING))] : 0;
+}
+
+/* A safecopy, mostly by the grantee in the grant's mode, within the
+ * grant, between a mapping of the grantee that allows it; long ones
+ * (4-32 pages) often with the same offset in a page on both sides, so
+ * that VM shares pages copy-on-write. Now and then a stale grant, another
+ * caller, the other direction, a range outside the grant. */
+static void gen_safecopy(struct op *o, struct mproc *p)
+{
+	uint32_t r = below(100);
+	int32_t n = r < 4 ? pick_dead() : 0;
+	if (n == 0)
+		n = pick_live(true, 0);
+	if (n == 0) {
+		gen_grant(o, p);
+		return;
+	}
+	const struct mgrant *g = &grants[n];
+	struct mproc *c = proc_by_pid(g->grantee);
+	if (c == NULL || (r >= 4 && r < 9))
+		c = p;
+	o->kind = OP_SAFECOPY;
+	o->p = c->pid;
+	o->arg = (uint32_t)n;
+	bool to = g->access == (VM_GRANT_READ | VM_GRANT_WRITE) ? chance(50)
+								: g->access == VM_GRANT_WRITE;
+	if (chance(5))
+		to = !to;
+	o->x = to ? VM_SAFECOPY_TO : VM_SAFECOPY_FROM;
+	uint32_t glen = g->len, off, len, k = below(100);
+	if (k < 48) {
+		off = below(glen);
+		len = 1 + below(min_u32(glen - off, 600));
+	} else if (k < 78 && glen >= 4 * PAGE) {
+		len = 4 * PAGE + below(min_u32(glen, 32 * PAGE) - 4 * PAGE + 1);
+		off = below(glen - len + 1);
+		uint32_t al = (PAGE - ((g->addr + off) & (PAGE - 1))) & (PAGE - 1);
+		if (chance(60) && al <= glen - len - off)
+			off += al; /* page-aligned in the granter */
+	} else if (k < 90) {
+		off = 0;
+		len = min_u32(glen, 32 * PAGE);
+	} else if (k < 93) {
+		off = below(glen + 1);
+		len = 0;
+	} else {
+		switch (below(3)) { /* outside the grant: EPERM */
+		case 0:
+			off = below(glen + 1);
+			len = glen - off + 1 + below(64);
+			break;
+		case 1:
+			off = glen + 1 + below(PAGE);
+			len = 1 + below(64);
+			break;
+		default:
+			off = below(glen);
+			len = 0xFFFFFFFFu - below(16);
+			break;
+		}
+	}
+	o->flags = off;
+	o->len = len;
+	/* The caller's side: a mapping that allows the access, mostly. */
+	bool cwrite = !to;
+	if (c->nr && chance(92)) {
+		struct mregion *cr = NULL;
+		for (int t = 0; t < 6; t++) {
+			cr = any_region(c);
+			if ((cr->prot & VM_PROT_READ) && (!cwrite || (cr->prot & VM_PROT_WRITE)) &&
+			    (cr->len >= len || t >= 3))
+				break;
+		}
+		o->addr = cr->start + below(min_u32(cr->len, 64 * PAGE));
+		if (len <= cr->len && o->addr - cr->start > cr->len - len && chance(75))
+			o->addr = cr->start + cr->len - len;
+	} else {
+		o->addr = zone_addr() + below(PAGE);
+	}
+	if (len >= 4 * PAGE && len < 0x10000000u && chance(70))
+		o->addr = rounddown_page(o->addr) + ((g->addr + off) & (PAGE - 1));
+	if (chance(1))
+		o->addr = 0u - 1 - below(PAGE); /* wraps, if long enough: EFAULT */
+}
+
+/* A safemap, mostly by the grantee of a page-aligned part of the grant;
+ * sometimes misaligned, past the grant, stale or by someone else. */
+static void gen_safemap(struct op *o, struct mproc *p)
+{
+	int32_t n = chance(4) ? pick_dead() : 0;
+	if (n == 0)
+		n = pick_live(true, VM_GRANT_READ);
+	if (n == 0) {
+		gen_grant(o, p);
+		return;
+	}
+	const struct mgrant *g = &grants[n];
+	struct mproc *c = proc_by_pid(g->grantee);
+	if (c == NULL || chance(4))
+		c = p;
+	o->kind = OP_SAFEMAP;
+	o->p = c->pid;
+	o->arg = (uint32_t)n;
+	o->x = chance(g->access & VM_GRANT_WRITE ? 30 : 90); /* ro */
+	/* The first page boundary in the grant. */
+	uint32_t first = (PAGE - (g->addr & (PAGE - 1))) & (PAGE - 1);
+	uint32_t pages = first < g->len ? PAGES(g->len - first) : 0;
+	if (pages && chance(93)) {
+		uint32_t k = below(pages);
+		o->flags = first + k * PAGE;
+		o->len = (1 + below(min_u32(pages - k, 64))) * PAGE;
+		if (chance(4))
+			o->len += PAGE; /* past the end, maybe */
+	} else {
+		o->flags = below(g->len);
+		o->len = (1 + below(4)) * PAGE - (chance(50) ? below(PAGE) : 0);
+	}
+}
+
+/* revoke or saferevmap, mostly by the granter of a live grant. */
+static void gen_revoke(struct op *o, struct mproc *p, int kind)
+{
+	int32_t n = chance(6) ? pick_dead() : 0;
+	/* Mostly one nobody can use any more (its grantee has exited). */
+	for (int t = 0; t < 4 && n == 0 && nlive && chance(60); t++) {
+		int32_t k = live_grant[below((uint32_t)nlive)];
+		if (proc_by_pid(grants[k].grantee) == NULL)
+			n = k;
+	}
+	if (n == 0)
+		n = pick_live(false, 0);
+	if (n == 0) {
+		gen_grant(o, p);
+		return;
+	}
+	struct mproc *gp = proc_by_pid(grants[n].granter);
+	o->kind = (uint8_t)kind;
+	o->p = gp && chance(92) ? gp->pid : p->pid;
+	o->arg = (uint32_t)n;
+}
+
 /* An access: mostly inside a mapping that allows it, sometimes anywhere.
  * Cut so that it either goes through entirely or is refused at its first
  * byte: a scenario says either as one command. */
@@ -2082,6 +2870,15 @@ static void gen_op(struct op *o)
 		[OP_BRK] = 45,
 		[OP_REMAP] = many || tight ? 5 : 30,
 		[OP_SHMUNMAP] = 15,
+		[OP_GRANT] = nlive < 2 * nprocs + 2 ? 22 : 6,
+		[OP_REVOKE] = nlive > 3 * nprocs ? 40
+			      : nlive            ? 8
+						 : 0,
+		[OP_SAFECOPY] = nlive ? 50 : 0,
+		[OP_SAFEMAP] = !nlive || very ? 0
+			       : many         ? 4
+					      : 16,
+		[OP_SAFEREVMAP] = nlive ? 5 : 0,
 		[OP_WRITE] = 220,
 		[OP_FILL] = 50,
 		[OP_READ] = 320,
@@ -2122,6 +2919,19 @@ static void gen_op(struct op *o)
 		break;
 	case OP_SHMUNMAP:
 		gen_shmunmap(o, p);
+		break;
+	case OP_GRANT:
+		gen_grant(o, p);
+		break;
+	case OP_REVOKE:
+	case OP_SAFEREVMAP:
+		gen_revoke(o, p, (int)k);
+		break;
+	case OP_SAFECOPY:
+		gen_safecopy(o, p);
+		break;
+	case OP_SAFEMAP:
+		gen_safemap(o, p);
 		break;
 	default:
 		gen_access(o, p, (int)k);
@@ -2204,7 +3014,8 @@ static void shrink(struct op *ops, long *n, double budget)
 		for (long j = i; j < *n - 1; j++) {
 			if (tmp[j].p == child)
 				tmp[j].p = parent;
-			if (tmp[j].q == child && tmp[j].kind == OP_REMAP)
+			if (tmp[j].q == child &&
+			    (tmp[j].kind == OP_REMAP || tmp[j].kind == OP_GRANT))
 				tmp[j].q = parent;
 		}
 		runs++;
@@ -2218,7 +3029,7 @@ static void shrink(struct op *ops, long *n, double budget)
 	/* Shorter accesses make a shorter scenario. */
 	for (long i = 0; i < *n && now() - t0 < budget; i++) {
 		struct op *o = &ops[i];
-		if (o->kind < OP_WRITE)
+		if (o->kind < OP_WRITE && o->kind != OP_SAFECOPY)
 			continue;
 		while (o->len > 1 && now() - t0 < budget) {
 			uint32_t len = o->len;
@@ -2435,6 +3246,7 @@ static long run_round(struct op **ops, size_t *cap, long *n, uint64_t max_ops, u
 	if (g_fail < 0 && (sweep() == R_FAIL || finish_run() == R_FAIL))
 		g_fail = *g_n;
 	crash_armed = 0;
+	st.cow_pages += grant_stats.safecopy_cow_pages;
 	model_reset();
 	hosted_halt();
 	return g_fail;
@@ -2565,6 +3377,7 @@ int main(int argc, char **argv)
 		cfg.sweep_every_op = false;
 		rng = rseed;
 		next_pid = 1;
+		next_gid = 1;
 		long n = 0;
 		long fail_at = run_round(&ops, &cap, &n, max_ops, round, seconds, t0);
 		if (fail_at >= 0) {
@@ -2596,6 +3409,10 @@ int main(int argc, char **argv)
 	printf("; refused accesses %" PRIu64 ", errors expected %" PRIu64 ", ENOMEM %" PRIu64
 	       ", sweeps %" PRIu64 ", most processes %" PRIu64 "\n",
 	       st.efault, st.errs, st.enomem, st.sweeps, st.maxprocs);
+	printf("model: grants: safecopies %" PRIu64 " (%" PRIu64 " bytes, %" PRIu64
+	       " pages shared copy-on-write by VM, %" PRIu64
+	       " cut short by EFAULT), safemaps %" PRIu64 "\n",
+	       st.copies, st.copy_bytes, st.cow_pages, st.copies_cut, st.maps);
 	free(ops);
 	return status;
 }
