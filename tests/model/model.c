@@ -46,6 +46,7 @@
 #include <vmscope/mman.h>
 
 #include "../../kernel-stubs/hosted/machine.h"
+#include "../../kernel-stubs/hosted/scnhost.h"
 #include "../../kernel-stubs/scenario/scenario.h"
 struct vmproc; /* proto.h names it in prototypes this test does not use */
 /* grant.h for grant_stats: pages safecopies shared copy-on-write (a figure) */
@@ -3049,65 +3050,8 @@ static void shrink(struct op *ops, long *n, double budget)
 
 /* ---- Running the saved scenario through the scenario runner ---- */
 
-static int sm_boot(void *ctx, uint32_t mem)
-{
-	(void)ctx;
-	return hosted_boot(mem);
-}
-
-static void sm_halt(void *ctx)
-{
-	(void)ctx;
-	hosted_halt();
-}
-
-static int sm_spawn(void *ctx, const char *name, int priv, endpoint_t *ep)
-{
-	(void)ctx;
-	return hosted_spawn(name, priv != 0, ep);
-}
-
-static int sm_fork(void *ctx, endpoint_t parent, const char *name, endpoint_t *child)
-{
-	(void)ctx;
-	return hosted_fork(parent, name, child);
-}
-
-static int sm_exec(void *ctx, endpoint_t ep, const void *image, size_t len, int *killed)
-{
-	(void)ctx;
-	bool k;
-	int r = hosted_exec(ep, image, len, &k);
-	*killed = k;
-	return r;
-}
-
-static int sm_exit(void *ctx, endpoint_t ep)
-{
-	(void)ctx;
-	return hosted_exit(ep);
-}
-
-static int sm_call(void *ctx, message *m)
-{
-	(void)ctx;
-	return hosted_call(m);
-}
-
-static int sm_access(void *ctx, endpoint_t ep, vir_bytes va, void *buf, size_t len, int write)
-{
-	(void)ctx;
-	struct hosted_proc *p = hosted_proc(ep);
-	return p ? mmu_access(p, va, buf, len, write != 0) : ESRCH;
-}
-
-static int sm_umap(void *ctx, endpoint_t ep, vir_bytes va, phys_bytes *pa)
-{
-	(void)ctx;
-	struct hosted_proc *p = hosted_proc(ep);
-	return p ? mmu_translate(p, va, pa) : ESRCH;
-}
-
+/* The hosted machine's operations (scnhost.c), but files come from
+ * memory: the one ELF image the run loaded. */
 static int sm_readfile(void *ctx, const char *path, const void **data, size_t *len)
 {
 	(void)ctx;
@@ -3117,26 +3061,6 @@ static int sm_readfile(void *ctx, const char *path, const void **data, size_t *l
 	*len = elf.len;
 	return 0;
 }
-
-static void sm_print(void *ctx, const char *text)
-{
-	(void)ctx;
-	fputs(text, stdout);
-}
-
-static const struct scn_machine scn_hosted = {
-	.boot = sm_boot,
-	.halt = sm_halt,
-	.spawn = sm_spawn,
-	.fork = sm_fork,
-	.exec = sm_exec,
-	.exit = sm_exit,
-	.call = sm_call,
-	.access = sm_access,
-	.umap = sm_umap,
-	.readfile = sm_readfile,
-	.print = sm_print,
-};
 
 /* Write the scenario for ops[0..n) to path and run it: it must fail. */
 static int save_scenario(struct op *ops, long n, const char *path, uint64_t seed)
@@ -3176,9 +3100,14 @@ static int save_scenario(struct op *ops, long n, const char *path, uint64_t seed
 		hosted_halt();
 		return 0;
 	}
+	struct scn_host host = { 0 };
+	struct scn_machine machine;
+	scn_host_machine(&host, &machine);
+	machine.readfile = sm_readfile;
 	crash_armed = 1;
-	enum scn_status s = scn_run(&scn_hosted, path, scn.s, scn.len);
+	enum scn_status s = scn_run(&machine, path, scn.s, scn.len);
 	crash_armed = 0;
+	scn_host_done(&host);
 	if (s == SCN_FAILED) {
 		printf("model: `vm run %s` fails as it should\n", path);
 		return 0;

@@ -36,6 +36,7 @@
 #include "death.h"
 #include "glo.h"
 #include "proto.h"
+#include "rng.h"
 
 #define MB (1u << 20)
 #define PAGE VM_PAGE_SIZE
@@ -43,22 +44,6 @@
 #define ADDR(f) ((phys_bytes)(f) << VM_PAGE_SHIFT)
 #define LOW16_FRAMES FRAME(16u * MB)
 #define GARBAGE 0xDB /* what the hosted machine fills memory with at boot */
-
-/* xorshift64*, fixed seeds: the random tests are the same every run. */
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t seed)
-{
-	rng_state = seed;
-}
-
-static uint32_t rng_below(uint32_t n)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32) % n;
-}
 
 /* ---- The reference model ---- */
 

@@ -35,27 +35,12 @@
 #include "death.h"
 #include "glo.h"
 #include "proto.h"
+#include "rng.h"
 #include "slab.h"
 
 #define MB (1u << 20)
 #define PAGE VM_PAGE_SIZE
 #define SLAB_MAGIC 0x51ab51abu /* a slab page's first word (vm/slab.c) */
-
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t seed)
-{
-	rng_state = seed;
-}
-
-/* xorshift64*, fixed seeds: the random tests are the same every run. */
-static uint32_t rng_below(uint32_t n)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32) % n;
-}
 
 static size_t round8(size_t n)
 {
