@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "util.h"
 
@@ -41,7 +42,26 @@ static struct {
 	uint32_t nreserved;
 	struct kinfo_range reserved[VM_KINFO_MAX_RESERVED];
 	phys_shrinker_fn shrinker;
+#ifdef VMSCOPE_SANITY_BUILD
+	struct site_pair *site; /* per frame */
+#endif
 } pm;
+
+#ifdef VMSCOPE_SANITY_BUILD
+#define SITE_BYTES(n) ((size_t)(n) * sizeof(struct site_pair))
+#else
+#define SITE_BYTES(n) 0
+#endif
+
+const struct site_pair *phys_frame_sites(uint32_t frame)
+{
+#ifdef VMSCOPE_SANITY_BUILD
+	if (frame < pm.nframes && pm.site)
+		return &pm.site[frame];
+#endif
+	(void)frame;
+	return NULL;
+}
 
 static unsigned bucket_of(uint32_t len)
 {
@@ -151,7 +171,7 @@ unsigned long vm_fail_nth_alloc(unsigned long n)
 	return made;
 }
 
-phys_bytes alloc_mem(uint32_t pages, uint32_t flags)
+phys_bytes alloc_mem_at(uint32_t pages, uint32_t flags, const char *where)
 {
 	uint32_t limit = (flags & PAF_LOWER16MB) ? LOWER16MB_FRAMES : pm.nframes;
 	uint32_t r;
@@ -178,6 +198,14 @@ phys_bytes alloc_mem(uint32_t pages, uint32_t flags)
 	freemap_set(r, pages, false);
 	pm.nfree -= pages;
 	phys_bytes base = (phys_bytes)r << VM_PAGE_SHIFT;
+#ifdef VMSCOPE_SANITY_BUILD
+	for (uint32_t f = r; f < r + pages; f++) {
+		site_set(&pm.site[f].alloc, where);
+		pm.site[f].freed.where = NULL;
+	}
+#else
+	(void)where;
+#endif
 	if (flags & PAF_CLEAR)
 		sys_memset(MEMSET_PHYS, NONE, base, 0, (size_t)pages << VM_PAGE_SHIFT);
 	return base;
@@ -200,17 +228,24 @@ static bool in_pool(uint32_t first, uint32_t n)
 	return true;
 }
 
-void free_mem(phys_bytes base, uint32_t pages)
+void free_mem_at(phys_bytes base, uint32_t pages, const char *where)
 {
 	uint32_t first = base >> VM_PAGE_SHIFT;
+	char buf[160];
+	struct vm_site now;
 
 	if ((base & VM_PAGE_MASK) || pages == 0 || first >= pm.nframes ||
 	    pages > pm.nframes - first || !in_pool(first, pages))
 		panic("%s: bad range 0x%x, %u pages (outside the pool)", __func__, base, pages);
+	site_set(&now, where);
 	for (uint32_t f = first; f < first + pages; f++)
 		if (phys_frame_free(f))
-			panic("%s: frame 0x%x freed twice (range 0x%x, %u pages)", __func__,
-			      f << VM_PAGE_SHIFT, base, pages);
+			panic("%s: frame 0x%x freed twice (range 0x%x, %u pages) at %s", __func__,
+			      f << VM_PAGE_SHIFT, base, pages, site_format(buf, sizeof(buf), &now));
+#ifdef VMSCOPE_SANITY_BUILD
+	for (uint32_t f = first; f < first + pages; f++)
+		pm.site[f].freed = now;
+#endif
 	freemap_set(first, pages, true);
 	pm.nfree += pages;
 
@@ -276,7 +311,8 @@ int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra)
 	uint32_t n = ki->mem_bytes >> VM_PAGE_SHIFT;
 	size_t words = (size_t)n * 5 + 1 + (n + 31) / 32;
 	/* The caller's part starts 16-byte aligned, for whatever it keeps. */
-	size_t meta = (words * sizeof(uint32_t) + 15) & ~(size_t)15;
+	size_t sites = (words * sizeof(uint32_t) + 15) & ~(size_t)15;
+	size_t meta = sites + SITE_BYTES(n);
 	size_t bytes = meta + extra_bytes;
 	uint32_t self = (uint32_t)((bytes + VM_PAGE_MASK) >> VM_PAGE_SHIFT);
 
@@ -305,6 +341,9 @@ int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra)
 	pm.prev = w + 3 * (size_t)n;
 	pm.nruns = w + 4 * (size_t)n;
 	pm.freemap = w + 5 * (size_t)n + 1;
+#ifdef VMSCOPE_SANITY_BUILD
+	pm.site = (void *)((char *)w + sites);
+#endif
 	*extra = (char *)w + meta;
 	for (unsigned b = 0; b < NBUCKETS; b++)
 		pm.bucket[b] = NIL;
@@ -332,7 +371,8 @@ uint32_t phys_sanitycheck(void (*cb)(uint32_t first, uint32_t count, void *arg),
 
 	for (unsigned b = 0; b < NBUCKETS; b++) {
 		if (((pm.nonempty >> b) & 1) != (pm.bucket[b] != NIL)) {
-			vm_printf("sanity: allocator: bucket %u non-empty bit wrong\n", b);
+			sanity_report(SK_ALLOCATOR, SANITY_NO_FRAME,
+				      "allocator: bucket %u non-empty bit wrong", b);
 			findings++;
 		}
 		uint32_t prev = NIL;
@@ -340,31 +380,33 @@ uint32_t phys_sanitycheck(void (*cb)(uint32_t first, uint32_t count, void *arg),
 			uint32_t len = pm.run_len[r];
 			if (r >= pm.nframes || len == 0 || len > pm.nframes - r ||
 			    bucket_of(len) != b || pm.prev[r] != prev) {
-				vm_printf(
-				    "sanity: allocator: run at frame 0x%x (length %u) is corrupt "
-				    "in bucket %u\n",
-				    r, len, b);
+				sanity_report(SK_ALLOCATOR, (phys_bytes)r << VM_PAGE_SHIFT,
+					      "allocator: run at frame 0x%x (length %u) is corrupt "
+					      "in bucket %u",
+					      r, len, b);
 				return findings + 1; /* the list cannot be trusted further */
 			}
 			if (pm.run_first[r + len - 1] != r) {
-				vm_printf("sanity: allocator: run 0x%x+%u: end tag says 0x%x\n", r,
-					  len, pm.run_first[r + len - 1]);
+				sanity_report(SK_ALLOCATOR, (phys_bytes)r << VM_PAGE_SHIFT,
+					      "allocator: run 0x%x+%u: end tag says 0x%x", r, len,
+					      pm.run_first[r + len - 1]);
 				findings++;
 			}
 			for (uint32_t f = r; f < r + len; f++)
 				if (!phys_frame_free(f)) {
-					vm_printf(
-					    "sanity: allocator: frame 0x%x of free run 0x%x+%u "
-					    "is not marked free\n",
-					    f, r, len);
+					sanity_report(SK_ALLOCATOR, (phys_bytes)f << VM_PAGE_SHIFT,
+						      "allocator: frame 0x%x of free run 0x%x+%u "
+						      "is not marked free",
+						      f, r, len);
 					findings++;
 					break;
 				}
 			if ((r > 0 && phys_frame_free(r - 1)) ||
 			    (r + len < pm.nframes && phys_frame_free(r + len))) {
-				vm_printf("sanity: allocator: run 0x%x+%u has a free neighbour "
-					  "(not merged)\n",
-					  r, len);
+				sanity_report(SK_ALLOCATOR, (phys_bytes)r << VM_PAGE_SHIFT,
+					      "allocator: run 0x%x+%u has a free neighbour "
+					      "(not merged)",
+					      r, len);
 				findings++;
 			}
 			nfree += len;
@@ -379,20 +421,22 @@ uint32_t phys_sanitycheck(void (*cb)(uint32_t first, uint32_t count, void *arg),
 	for (uint32_t i = 0; i < (pm.nframes + 31) / 32; i++)
 		bits += (uint32_t)__builtin_popcount(pm.freemap[i]);
 	if (nfree != pm.nfree || bits != pm.nfree) {
-		vm_printf("sanity: allocator: %u free frames counted, %u in runs, %u in bitmap\n",
-			  pm.nfree, nfree, bits);
+		sanity_report(SK_ALLOCATOR, SANITY_NO_FRAME,
+			      "allocator: %u free frames counted, %u in runs, %u in bitmap",
+			      pm.nfree, nfree, bits);
 		findings++;
 	}
 	if (largest != pm.largest) {
-		vm_printf("sanity: allocator: largest run is %u, recorded %u\n", largest,
-			  pm.largest);
+		sanity_report(SK_ALLOCATOR, SANITY_NO_FRAME,
+			      "allocator: largest run is %u, recorded %u", largest, pm.largest);
 		findings++;
 	}
 	uint32_t hist = 0;
 	for (uint32_t l = 1; l <= pm.nframes; l++)
 		hist += pm.nruns[l];
 	if (hist != nruns) {
-		vm_printf("sanity: allocator: %u runs, histogram says %u\n", nruns, hist);
+		sanity_report(SK_ALLOCATOR, SANITY_NO_FRAME,
+			      "allocator: %u runs, histogram says %u", nruns, hist);
 		findings++;
 	}
 	return findings;

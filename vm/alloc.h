@@ -10,6 +10,8 @@
 #include <vmscope/kernel.h>
 #include <vmscope/types.h>
 
+#include "../sanity/site.h"
+
 #define NO_MEM ((phys_bytes)0xFFFFFFFFu)
 
 /* Allocation flags. */
@@ -27,8 +29,10 @@ typedef uint32_t (*phys_shrinker_fn)(uint32_t pages);
 int phys_init(const struct kinfo *ki, size_t extra_bytes, void **extra);
 
 /* Allocate `pages` physically contiguous frames; returns the physical
- * address of the first, or NO_MEM. Single pages take O(1). */
-phys_bytes alloc_mem(uint32_t pages, uint32_t flags);
+ * address of the first, or NO_MEM. Single pages take O(1). where is the
+ * allocating line (VM_HERE), kept per frame in the VM_SANITY build. */
+phys_bytes alloc_mem_at(uint32_t pages, uint32_t flags, const char *where);
+#define alloc_mem(pages, flags) alloc_mem_at((pages), (flags), VM_HERE)
 
 /* Count an allocation for fault injection; true when this one must fail
  * (vm_fail_nth_alloc in vm.h). */
@@ -36,7 +40,11 @@ bool alloc_injected_failure(void);
 
 /* Return frames [base, base + pages * 4K) to the pool; they must have been
  * allocated (a double free panics). */
-void free_mem(phys_bytes base, uint32_t pages);
+void free_mem_at(phys_bytes base, uint32_t pages, const char *where);
+#define free_mem(base, pages) free_mem_at((base), (pages), VM_HERE)
+
+/* Where frame was allocated and freed last (VM_SANITY build; else NULL). */
+const struct site_pair *phys_frame_sites(uint32_t frame);
 
 /* Register the shrinker asked before an allocation fails. */
 void phys_set_shrinker(phys_shrinker_fn fn);

@@ -17,6 +17,7 @@
 #include <vmscope/callnr.h>
 #include <vmscope/errno.h>
 
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "cache.h"
 #include "glo.h"
@@ -338,17 +339,20 @@ uint32_t cache_sanitycheck(void (*claim)(const struct phys_block *pb, void *arg)
 		struct vmproc *vmp = &vmproc[VM_ENDPOINT_SLOT(b->owner)];
 		if (!(vmp->vm_flags & VMF_INUSE) || vmp->vm_endpoint != b->owner ||
 		    lookup(b->owner, b->id) != b || (b->newer && b->newer->older != b)) {
-			vm_printf("sanity: cache: block 0x%x%08x of %d is not where it belongs "
-				  "(owner gone, or hash or age list broken)\n",
-				  (uint32_t)(b->id >> 32), (uint32_t)b->id, b->owner);
+			sanity_report(SK_CACHE, SANITY_NO_FRAME,
+				      "cache: block 0x%x%08x of %d is not where it belongs "
+				      "(owner gone, or hash or age list broken)",
+				      (uint32_t)(b->id >> 32), (uint32_t)b->id, b->owner);
 			findings++;
 		}
 		for (uint32_t i = 0; i < b->pages; i++) {
 			struct phys_block *pb = b->pb[i];
 			if (pb->cacheref == 0 || pb->refcount < pb->cacheref) {
-				vm_printf("sanity: cache: block 0x%x page %u: frame 0x%x has "
-					  "refcount %u, cache references %u\n",
-					  (uint32_t)b->id, i, pb->phys, pb->refcount, pb->cacheref);
+				sanity_report(SK_REFCOUNT, pb->phys,
+					      "cache: block 0x%x page %u: frame 0x%x has "
+					      "refcount %u, cache references %u",
+					      (uint32_t)b->id, i, pb->phys, pb->refcount,
+					      pb->cacheref);
 				findings++;
 			}
 			/* A frame only the cache holds is the cache's; one a
@@ -360,8 +364,9 @@ uint32_t cache_sanitycheck(void (*claim)(const struct phys_block *pb, void *arg)
 		pages += b->pages;
 	}
 	if (blocks != cache_stats.blocks || pages != cache_stats.pages) {
-		vm_printf("sanity: cache: %u blocks / %u pages counted, %u / %u recorded\n", blocks,
-			  pages, cache_stats.blocks, cache_stats.pages);
+		sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+			      "cache: %u blocks / %u pages counted, %u / %u recorded", blocks,
+			      pages, cache_stats.blocks, cache_stats.pages);
 		findings++;
 	}
 	return findings;

@@ -26,7 +26,7 @@ struct vm_stats {
 extern struct kinfo vm_kinfo;
 extern struct vm_stats vm_stats;
 extern struct vmproc vmproc[VM_NR_PROCS];
-extern bool vm_sanity_enabled;             /* run the check after every call */
+extern uint32_t vm_sanity_every;           /* check after every n-th call; 0: never */
 extern struct vmi_sanity vm_sanity_result; /* the last check's (info.c) */
 
 #endif

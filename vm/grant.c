@@ -22,6 +22,7 @@
 #include <vmscope/callnr.h>
 #include <vmscope/errno.h>
 
+#include "../sanity/report.h"
 #include "glo.h"
 #include "grant.h"
 #include "memtype.h"
@@ -468,8 +469,9 @@ uint32_t grant_sanitycheck(void)
 			for (unsigned k = 0; k < GRANTS_PER_PROC; k++)
 				n += vmp->vm_grants->g[k].inuse;
 			if (n != vmp->vm_grants->count) {
-				vm_printf("sanity: %s: %u grants in use, %u recorded\n",
-					  vmp->vm_name, n, vmp->vm_grants->count);
+				sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+					      "%s: %u grants in use, %u recorded", vmp->vm_name, n,
+					      vmp->vm_grants->count);
 				findings++;
 			}
 			grants += n;
@@ -481,16 +483,18 @@ uint32_t grant_sanitycheck(void)
 			if (!(r->flags & VR_SAFEMAP))
 				continue;
 			if (grant_lookup(r->grant, &granter, &g) != VM_OK) {
-				vm_printf("sanity: %s: region 0x%x is mapped through grant 0x%x, "
-					  "which is gone\n",
-					  vmp->vm_name, r->vaddr, r->grant);
+				sanity_report(SK_GRANT, SANITY_NO_FRAME,
+					      "%s: region 0x%x is mapped through grant 0x%x, "
+					      "which is gone",
+					      vmp->vm_name, r->vaddr, r->grant);
 				findings++;
 			}
 		}
 	}
 	if (grants != grant_stats.grants) {
-		vm_printf("sanity: grants: %u grants in tables, %u recorded\n", grants,
-			  grant_stats.grants);
+		sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+			      "grants: %u grants in tables, %u recorded", grants,
+			      grant_stats.grants);
 		findings++;
 	}
 	return findings;

@@ -7,6 +7,7 @@
 #include <vmscope/errno.h>
 #include <vmscope/kernel.h>
 
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "cache.h"
 #include "glo.h"
@@ -20,7 +21,9 @@
 struct kinfo vm_kinfo;
 struct vm_stats vm_stats;
 struct vmproc vmproc[VM_NR_PROCS];
-bool vm_sanity_enabled;
+uint32_t vm_sanity_every;
+static bool sanity_stop;
+static uint32_t calls_since_check;
 
 /* Who may make a call. */
 enum caller_class {
@@ -75,12 +78,29 @@ int vm_isokendpt(endpoint_t ep, struct vmproc **vmp)
 	return VM_OK;
 }
 
+const char *site_call_name(uint16_t call)
+{
+	if (call >= VM_RQ_BASE && call <= VM_RQ_LAST && vm_calls[call - VM_RQ_BASE].name)
+		return vm_calls[call - VM_RQ_BASE].name;
+	return call == 0 ? "boot" : "unknown call";
+}
+
+const char *site_proc_name(endpoint_t ep)
+{
+	struct vmproc *vmp;
+	return vm_isokendpt(ep, &vmp) == VM_OK ? vmp->vm_name : NULL;
+}
+
 int vm_init(void)
 {
 	memset(&vm_stats, 0, sizeof(vm_stats));
 	memset(&vm_sanity_result, 0, sizeof(vm_sanity_result));
 	memset(vmproc, 0, sizeof(vmproc));
-	vm_sanity_enabled = false;
+	vm_sanity_every = 0;
+	sanity_stop = false;
+	calls_since_check = 0;
+	sanity_log_reset();
+	memset(&site_now, 0, sizeof(site_now));
 	vm_fail_nth_alloc(0);
 	sys_getkinfo(&vm_kinfo);
 	if (vm_kinfo.mem_bytes == 0 || (vm_kinfo.mem_bytes & (I386_BIG_PAGE_SIZE - 1)) ||
@@ -104,9 +124,25 @@ int vm_init(void)
 	return VM_OK;
 }
 
-void vm_set_sanity(bool every_call)
+void vm_set_sanity(uint32_t every, bool stop)
 {
-	vm_sanity_enabled = every_call;
+	vm_sanity_every = every;
+	sanity_stop = stop;
+	calls_since_check = 0;
+	sanity_set_abort(stop);
+}
+
+/* The allocation-site context: which call, for whom. */
+static void set_site(const message *m)
+{
+	site_now.seq++;
+	site_now.call = (uint16_t)m->m_type;
+	site_now.ep = m->m_source;
+	site_now.addr = 0;
+	if (m->m_type == VM_PAGEFAULT && m->m_source == KERNEL) {
+		site_now.ep = m->m_pagefault.ep;
+		site_now.addr = m->m_pagefault.addr;
+	}
 }
 
 bool vm_handle(message *m)
@@ -115,6 +151,7 @@ bool vm_handle(message *m)
 	const struct vm_call *c = NULL;
 	int r;
 
+	set_site(m);
 	if (nr >= VM_RQ_BASE && nr <= VM_RQ_LAST)
 		c = &vm_calls[nr - VM_RQ_BASE];
 	if (c == NULL || c->handler == NULL) {
@@ -128,11 +165,13 @@ bool vm_handle(message *m)
 		r = c->handler(m);
 	}
 	pt_flush_pending();
-	if (vm_sanity_enabled && nr != VM_SANITY) {
+	if (vm_sanity_every && nr != VM_SANITY && ++calls_since_check >= vm_sanity_every) {
+		calls_since_check = 0;
 		uint32_t findings = sanity_check();
 		if (findings)
-			panic("%s: %u consistency findings after %s from %d", __func__, findings,
-			      c && c->name ? c->name : "unknown call", m->m_source);
+			vm_printf("sanity: %u finding%s after call %u (%s from %d)\n", findings,
+				  findings == 1 ? "" : "s", site_now.seq,
+				  c && c->name ? c->name : "unknown call", m->m_source);
 	}
 	if (r == SUSPEND)
 		return false;

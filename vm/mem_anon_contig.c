@@ -6,6 +6,7 @@
  * copy of its own at fork time (MINIX panics on this path). A contiguous
  * region mapped shared stays shared across fork instead.
  */
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "glo.h"
 #include "memtype.h"
@@ -76,10 +77,11 @@ static uint32_t contig_sanitycheck(const struct phys_region *pr)
 
 	if (first && pr->ph->phys - first->ph->phys == pr->vaddr - r->vaddr)
 		return 0;
-	vm_printf("sanity: %s: contiguous region 0x%x: page 0x%x has frame 0x%x, the first "
-		  "page 0x%x\n",
-		  r->parent->vm_name, r->vaddr, pr->vaddr, pr->ph->phys,
-		  first ? first->ph->phys : 0);
+	sanity_report(SK_REGION, pr->ph->phys,
+		      "%s: contiguous region 0x%x: page 0x%x has frame 0x%x, the first "
+		      "page 0x%x",
+		      r->parent->vm_name, r->vaddr, pr->vaddr, pr->ph->phys,
+		      first ? first->ph->phys : 0);
 	return 1;
 }
 

@@ -5,6 +5,7 @@
  * mapping goes, and the consistency check counts them as device memory.
  * Shared with the child on fork, like the device itself.
  */
+#include "../sanity/report.h"
 #include "glo.h"
 #include "memtype.h"
 #include "slab.h"
@@ -35,8 +36,9 @@ static uint32_t phys_sanitycheck(const struct phys_region *pr)
 {
 	if (pr->ph->flags & PBF_DEVICE)
 		return 0;
-	vm_printf("sanity: %s: direct-physical page 0x%x has a pool frame 0x%x\n",
-		  pr->parent->parent->vm_name, pr->vaddr, pr->ph->phys);
+	sanity_report(SK_REGION, pr->ph->phys,
+		      "%s: direct-physical page 0x%x has a pool frame 0x%x",
+		      pr->parent->parent->vm_name, pr->vaddr, pr->ph->phys);
 	return 1;
 }
 

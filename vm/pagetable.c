@@ -11,6 +11,7 @@
 #include <string.h>
 #include <vmscope/kernel.h>
 
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "glo.h"
 #include "pagetable.h"
@@ -241,8 +242,9 @@ uint32_t pt_sanitycheck(const struct pt *pt, const char *who)
 		uint32_t pde = pt->pt_dir[i];
 		if (is_kern_pde(i)) {
 			if ((pde & ~(I386_VM_ACC | I386_VM_DIRTY)) != kern_pde(i)) {
-				vm_printf("sanity: %s: kernel PDE %u is 0x%08x, should be 0x%08x\n",
-					  who, i, pde, kern_pde(i));
+				sanity_report(SK_PAGETABLE, SANITY_NO_FRAME,
+					      "%s: kernel PDE %u is 0x%08x, should be 0x%08x", who,
+					      i, pde, kern_pde(i));
 				findings++;
 			}
 			continue;
@@ -252,19 +254,21 @@ uint32_t pt_sanitycheck(const struct pt *pt, const char *who)
 		npt++;
 		if ((pde & (I386_VM_BIGPAGE | I386_VM_USER | I386_VM_WRITE)) !=
 		    (I386_VM_USER | I386_VM_WRITE)) {
-			vm_printf("sanity: %s: PDE %u is 0x%08x (user page tables are 4K, "
-				  "user, writable)\n",
-				  who, i, pde);
+			sanity_report(SK_PAGETABLE, pde & I386_VM_ADDR_MASK,
+				      "%s: PDE %u is 0x%08x (user page tables are 4K, "
+				      "user, writable)",
+				      who, i, pde);
 			findings++;
 		}
 		if ((pde & I386_VM_ADDR_MASK) >= vm_kinfo.mem_bytes) {
-			vm_printf("sanity: %s: PDE %u points past memory: 0x%08x\n", who, i, pde);
+			sanity_report(SK_PAGETABLE, SANITY_NO_FRAME,
+				      "%s: PDE %u points past memory: 0x%08x", who, i, pde);
 			findings++;
 		}
 	}
 	if (npt != pt->pt_npt) {
-		vm_printf("sanity: %s: %u page tables present, %u recorded\n", who, npt,
-			  pt->pt_npt);
+		sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+			      "%s: %u page tables present, %u recorded", who, npt, pt->pt_npt);
 		findings++;
 	}
 	return findings;

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "glo.h"
 #include "memtype.h"
@@ -665,13 +666,15 @@ static void check_pte(vir_bytes v, uint32_t pte, void *arg)
 	struct phys_region *pr = map_phys_at(c->vmp, v);
 
 	if (!(pte & I386_VM_USER)) {
-		vm_printf("sanity: %s: PTE for 0x%08x (0x%08x) is not a user page\n",
-			  c->vmp->vm_name, v, pte);
+		sanity_report(SK_PTE, pte & I386_VM_ADDR_MASK,
+			      "%s: PTE for 0x%08x (0x%08x) is not a user page", c->vmp->vm_name, v,
+			      pte);
 		c->findings++;
 	}
 	if (pr == NULL) {
-		vm_printf("sanity: %s: PTE maps 0x%08x -> 0x%08x but VM has no page there\n",
-			  c->vmp->vm_name, v, pte & I386_VM_ADDR_MASK);
+		sanity_report(SK_PTE, pte & I386_VM_ADDR_MASK,
+			      "%s: PTE maps 0x%08x -> 0x%08x but VM has no page there",
+			      c->vmp->vm_name, v, pte & I386_VM_ADDR_MASK);
 		c->findings++;
 	}
 }
@@ -685,7 +688,7 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 	vir_bytes prev_end = 0;
 
 	if (avl_check(&vmp->vm_regions_avl, why, sizeof(why)) != 0) {
-		vm_printf("sanity: %s: region tree: %s\n", who, why);
+		sanity_report(SK_AVL, SANITY_NO_FRAME, "%s: region tree: %s", who, why);
 		/* Walking a broken tree is not safe, but the page map is
 		 * intact: claim the frames so they are not reported as leaks. */
 		uint32_t key = 0;
@@ -702,15 +705,17 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 		if (r->node.key != r->vaddr || r->parent != vmp || r->length == 0 ||
 		    ((r->vaddr | r->length) & VM_PAGE_MASK) || r->vaddr < vm_kinfo.user_lo ||
 		    r->length > vm_kinfo.user_hi - r->vaddr) {
-			vm_printf("sanity: %s: region 0x%x+0x%x (key 0x%x) is malformed or "
-				  "outside user space\n",
-				  who, r->vaddr, r->length, r->node.key);
+			sanity_report(SK_REGION, SANITY_NO_FRAME,
+				      "%s: region 0x%x+0x%x (key 0x%x) is malformed or "
+				      "outside user space",
+				      who, r->vaddr, r->length, r->node.key);
 			findings++;
 		}
 		if (r->vaddr < prev_end) {
-			vm_printf("sanity: %s: region 0x%x+0x%x overlaps the one before "
-				  "(ending 0x%x)\n",
-				  who, r->vaddr, r->length, prev_end);
+			sanity_report(SK_REGION, SANITY_NO_FRAME,
+				      "%s: region 0x%x+0x%x overlaps the one before "
+				      "(ending 0x%x)",
+				      who, r->vaddr, r->length, prev_end);
 			findings++;
 		}
 		prev_end = r->vaddr + r->length;
@@ -718,9 +723,10 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 		resident += r->resident;
 	}
 	if (virt != vmp->vm_virtual || resident != vmp->vm_pages.count) {
-		vm_printf("sanity: %s: %u virtual / %u resident pages recorded, regions have "
-			  "%u / %u\n",
-			  who, vmp->vm_virtual, vmp->vm_pages.count, virt, resident);
+		sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+			      "%s: %u virtual / %u resident pages recorded, regions have "
+			      "%u / %u",
+			      who, vmp->vm_virtual, vmp->vm_pages.count, virt, resident);
 		findings++;
 	}
 
@@ -731,9 +737,10 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 		struct vir_region *r = map_lookup(vmp, v);
 		struct phys_block *pb = pr->ph;
 		if (pr->vaddr != v || r == NULL || pr->parent != r) {
-			vm_printf("sanity: %s: page 0x%08x: record says 0x%08x, region %p, "
-				  "found region %p\n",
-				  who, v, pr->vaddr, (void *)pr->parent, (void *)r);
+			sanity_report(SK_REGION, pb->phys,
+				      "%s: page 0x%08x: record says 0x%08x, region %p, "
+				      "found region %p",
+				      who, v, pr->vaddr, (void *)pr->parent, (void *)r);
 			findings++;
 			key++;
 			continue;
@@ -745,23 +752,26 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 			refs++;
 			listed |= q == pr;
 			if ((q->parent->flags & VR_SHARED) != (r->flags & VR_SHARED)) {
-				vm_printf(
-				    "sanity: %s: page 0x%08x: block 0x%x is in a shared and a "
-				    "private region (%s at 0x%x)\n",
-				    who, v, pb->phys, q->parent->parent->vm_name, q->vaddr);
+				sanity_report(SK_SHARING, pb->phys,
+					      "%s: page 0x%08x: block 0x%x is in a shared and a "
+					      "private region (%s at 0x%x)",
+					      who, v, pb->phys, q->parent->parent->vm_name,
+					      q->vaddr);
 				findings++;
 			}
 			if (q->ph != pb) {
-				vm_printf("sanity: %s: block 0x%x lists a page of block 0x%x\n",
-					  who, pb->phys, q->ph ? q->ph->phys : 0);
+				sanity_report(SK_REFCOUNT, pb->phys,
+					      "%s: block 0x%x lists a page of block 0x%x", who,
+					      pb->phys, q->ph ? q->ph->phys : 0);
 				findings++;
 			}
 		}
 		if (!listed || refs + pb->cacheref != pb->refcount) {
-			vm_printf("sanity: %s: page 0x%08x: block 0x%x has refcount %u, %u "
-				  "references and %u from the cache%s\n",
-				  who, v, pb->phys, pb->refcount, refs, pb->cacheref,
-				  listed ? "" : ", and not this page");
+			sanity_report(SK_REFCOUNT, pb->phys,
+				      "%s: page 0x%08x: block 0x%x has refcount %u, %u "
+				      "references and %u from the cache%s",
+				      who, v, pb->phys, pb->refcount, refs, pb->cacheref,
+				      listed ? "" : ", and not this page");
 			findings++;
 		}
 		if (pb->firstregion == pr && claim)
@@ -771,21 +781,24 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 			bool may_write = (r->flags & VR_WRITABLE) && r->memtype->writable(pr);
 			if (!(pte & I386_VM_PRESENT) || (pte & I386_VM_ADDR_MASK) != pb->phys ||
 			    ((pte & I386_VM_WRITE) && !may_write)) {
-				vm_printf("sanity: %s: page 0x%08x: PTE 0x%08x, VM has frame 0x%x "
-					  "(%s)\n",
-					  who, v, pte, pb->phys,
-					  may_write ? "writable" : "read-only");
+				sanity_report(SK_PTE, pb->phys,
+					      "%s: page 0x%08x: PTE 0x%08x, VM has frame 0x%x "
+					      "(%s)",
+					      who, v, pte, pb->phys,
+					      may_write ? "writable" : "read-only");
 				findings++;
 			}
 		} else if (pte & I386_VM_PRESENT) {
-			vm_printf("sanity: %s: page 0x%08x of a PROT_NONE region is mapped "
-				  "(PTE 0x%08x)\n",
-				  who, v, pte);
+			sanity_report(SK_PTE, pte & I386_VM_ADDR_MASK,
+				      "%s: page 0x%08x of a PROT_NONE region is mapped "
+				      "(PTE 0x%08x)",
+				      who, v, pte);
 			findings++;
 		}
 		if (r->grp_next != r && !(r->flags & VR_SHARED)) {
-			vm_printf("sanity: %s: private region 0x%x is in a sharing group\n", who,
-				  r->vaddr);
+			sanity_report(SK_SHARING, SANITY_NO_FRAME,
+				      "%s: private region 0x%x is in a sharing group", who,
+				      r->vaddr);
 			findings++;
 		}
 		/* Members of a sharing group never hold different pages at the
@@ -794,10 +807,11 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 			vir_bytes mv = map_group_addr(m, r, v);
 			struct phys_region *mpr = mv ? map_phys_at(m->parent, mv) : NULL;
 			if (mpr && mpr->ph != pb) {
-				vm_printf(
-				    "sanity: %s: page 0x%08x has frame 0x%x, but %s has frame "
-				    "0x%x at 0x%08x for the same shared page\n",
-				    who, v, pb->phys, m->parent->vm_name, mpr->ph->phys, mv);
+				sanity_report(SK_SHARING, pb->phys,
+					      "%s: page 0x%08x has frame 0x%x, but %s has frame "
+					      "0x%x at 0x%08x for the same shared page",
+					      who, v, pb->phys, m->parent->vm_name, mpr->ph->phys,
+					      mv);
 				findings++;
 			}
 		}
@@ -814,14 +828,16 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 		key++;
 	}
 	if (pss != vmp->vm_pss_1k) {
-		vm_printf("sanity: %s: proportional set %u/1024 pages counted, %u recorded\n", who,
-			  pss, vmp->vm_pss_1k);
+		sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+			      "%s: proportional set %u/1024 pages counted, %u recorded", who, pss,
+			      vmp->vm_pss_1k);
 		findings++;
 	}
 	if (shared != vmp->vm_shared || cow != vmp->vm_cow) {
-		vm_printf("sanity: %s: %u shared / %u copy-on-write pages counted, %u / %u "
-			  "recorded\n",
-			  who, shared, cow, vmp->vm_shared, vmp->vm_cow);
+		sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+			      "%s: %u shared / %u copy-on-write pages counted, %u / %u "
+			      "recorded",
+			      who, shared, cow, vmp->vm_shared, vmp->vm_cow);
 		findings++;
 	}
 

@@ -12,6 +12,7 @@
 #include <vmscope/errno.h>
 
 #include "../sanity/physusage.h"
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "cache.h"
 #include "glo.h"
@@ -35,19 +36,47 @@ void sanity_init(void *map, uint32_t nframes)
 	usage_frames = nframes;
 }
 
+const struct site_pair *sanity_frame_sites(phys_bytes frame)
+{
+	return phys_frame_sites(frame >> VM_PAGE_SHIFT);
+}
+
+/* A leaked run whose frames came from more than one place: name the
+ * others too (a few). */
+static void more_leak_sites(uint32_t frame, uint32_t count)
+{
+	const struct site_pair *prev = phys_frame_sites(frame);
+	char buf[160];
+	int shown = 0;
+
+	for (uint32_t f = frame + 1; prev && f < frame + count && shown < 4; f++) {
+		const struct site_pair *sp = phys_frame_sites(f);
+		if (sp->alloc.where == prev->alloc.where &&
+		    sp->alloc.ctx.seq == prev->alloc.ctx.seq)
+			continue;
+		vm_printf("sanity:   frame 0x%08x allocated at %s\n", f << VM_PAGE_SHIFT,
+			  site_format(buf, sizeof(buf), &sp->alloc));
+		prev = sp;
+		shown++;
+	}
+}
+
 static void report(const struct pu_finding *f, void *arg)
 {
 	(void)arg;
-	if (f->kind == PU_LEAK)
-		vm_printf("sanity: leak: frames 0x%08x-0x%08x (%u page%s) are neither free nor "
-			  "owned\n",
-			  f->frame << VM_PAGE_SHIFT, (f->frame + f->count) << VM_PAGE_SHIFT,
-			  f->count, f->count == 1 ? "" : "s");
-	else
-		vm_printf("sanity: overlap: frame 0x%08x is %s and also %s (%s%s0x%x)\n",
-			  f->frame << VM_PAGE_SHIFT, pu_owner_name(f->prev),
-			  pu_owner_name(f->owner), f->who ? f->who : "", f->who ? " at " : "",
-			  f->where);
+	if (f->kind == PU_LEAK) {
+		sanity_report(SK_LEAK, f->frame << VM_PAGE_SHIFT,
+			      "frames 0x%08x-0x%08x (%u page%s) are neither free nor owned",
+			      f->frame << VM_PAGE_SHIFT, (f->frame + f->count) << VM_PAGE_SHIFT,
+			      f->count, f->count == 1 ? "" : "s");
+		more_leak_sites(f->frame, f->count);
+	} else {
+		sanity_report(SK_OVERLAP, f->frame << VM_PAGE_SHIFT,
+			      "frame 0x%08x is %s and also %s (%s%s0x%x)",
+			      f->frame << VM_PAGE_SHIFT, pu_owner_name(f->prev),
+			      pu_owner_name(f->owner), f->who ? f->who : "", f->who ? " at " : "",
+			      f->where);
+	}
 }
 
 static struct physusage pu;
@@ -95,9 +124,9 @@ static void claim_block(const struct phys_block *pb, void *arg)
 	if (!(pb->flags & PBF_DEVICE)) {
 		pu_claim(&pu, pb->phys >> VM_PAGE_SHIFT, 1, PU_REGION, who, pr->vaddr);
 	} else if (pu_owner_at(&pu, pb->phys >> VM_PAGE_SHIFT) != PU_DEVICE) {
-		vm_printf("sanity: %s: device page 0x%x maps frame 0x%x, which is %s\n", who,
-			  pr->vaddr, pb->phys,
-			  pu_owner_name(pu_owner_at(&pu, pb->phys >> VM_PAGE_SHIFT)));
+		sanity_report(SK_REGION, pb->phys,
+			      "%s: device page 0x%x maps frame 0x%x, which is %s", who, pr->vaddr,
+			      pb->phys, pu_owner_name(pu_owner_at(&pu, pb->phys >> VM_PAGE_SHIFT)));
 		(*findings)++;
 	}
 }
@@ -106,6 +135,7 @@ uint32_t sanity_check(void)
 {
 	uint32_t findings = 0, pagetables = 0;
 
+	sanity_log_begin();
 	pu_begin(&pu, usage_map, usage_frames, report, NULL);
 	for (uint32_t i = 0; i < vm_kinfo.nr_reserved; i++) {
 		const struct kinfo_range *k = &vm_kinfo.reserved[i];
@@ -125,7 +155,8 @@ uint32_t sanity_check(void)
 		if (!(vmp->vm_flags & VMF_INUSE))
 			continue;
 		if (VM_ENDPOINT_SLOT(vmp->vm_endpoint) != i) {
-			vm_printf("sanity: slot %d holds endpoint %d\n", i, vmp->vm_endpoint);
+			sanity_report(SK_OTHER, SANITY_NO_FRAME, "slot %d holds endpoint %d", i,
+				      vmp->vm_endpoint);
 			findings++;
 		}
 		pt_frames(&vmp->vm_pt, claim_pt, vmp);
@@ -133,11 +164,16 @@ uint32_t sanity_check(void)
 		findings += map_sanitycheck(vmp, claim_block, &findings);
 	}
 	if (pagetables != vm_stats.pagetables) {
-		vm_printf("sanity: %u page-table frames counted, %u recorded\n", pagetables,
-			  vm_stats.pagetables);
+		sanity_report(SK_COUNTER, SANITY_NO_FRAME,
+			      "%u page-table frames counted, %u recorded", pagetables,
+			      vm_stats.pagetables);
 		findings++;
 	}
 	findings += pu_end(&pu);
+	/* Every finding was reported; those reported since the last check (a
+	 * double free) count too. */
+	findings = sanity_log_count();
+	sanity_log_end();
 	uint64_t calls = 0;
 	for (int i = 0; i < VM_RQ_LAST - VM_RQ_BASE + 1; i++)
 		calls += vm_stats.calls[i];
@@ -152,4 +188,14 @@ int do_sanity(message *m)
 {
 	m->m_sanity.findings = sanity_check();
 	return VM_OK;
+}
+
+uint64_t vm_sanity_findings(void)
+{
+	return vm_sanity_result.total_findings;
+}
+
+bool vm_locked_write(phys_bytes p, const char *code)
+{
+	return slab_describe_write(p, code);
 }

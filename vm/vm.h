@@ -5,6 +5,7 @@
 #define VM_VM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <vmscope/ipc.h>
 
 /* Boot VM on the machine described by sys_getkinfo(): set up the physical
@@ -23,7 +24,19 @@ bool vm_handle(message *m);
  * allocations made since the last call. */
 unsigned long vm_fail_nth_alloc(unsigned long n);
 
-/* Run the full consistency check after every call (a finding panics). */
-void vm_set_sanity(bool every_call);
+/* Run the full consistency check after every n-th call (1: every call,
+ * 0: never). Findings are printed and counted (the debug call's sanity
+ * record); with stop, VM stops at the first finding through sys_abort (a
+ * core dump on the hosted machine). */
+void vm_set_sanity(uint32_t every, bool stop);
+
+/* Findings of every consistency check since boot. */
+uint64_t vm_sanity_findings(void);
+
+/* A write to read-only memory at physical address p faulted (VM_SANITY
+ * build: a locked slab object). Print the report, naming code as the
+ * faulting code, and return true; false when p is no locked memory of
+ * VM's. The machine then stops VM. */
+bool vm_locked_write(phys_bytes p, const char *code);
 
 #endif

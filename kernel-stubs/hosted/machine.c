@@ -42,6 +42,9 @@ int hosted_boot(uint32_t mem_bytes)
 	hm.mem_bytes = mem_bytes;
 	memset(hm.phys, GARBAGE, mem_bytes);
 	memset(hm.phys + DEVICE_BASE, 0, DEVICE_END - DEVICE_BASE);
+#ifdef VMSCOPE_SANITY_BUILD
+	hosted_lockfault_install(); /* slab pages are read-only from now on */
+#endif
 	int r = vm_init();
 	if (r != VM_OK) {
 		hosted_halt();

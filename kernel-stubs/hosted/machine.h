@@ -61,6 +61,9 @@ int hosted_boot(uint32_t mem_bytes);
 /* Stop the machine and free its memory. */
 void hosted_halt(void);
 
+/* VM_SANITY build: catch writes to VM's locked slab pages (lockfault.c). */
+void hosted_lockfault_install(void);
+
 /* The process table entry for ep, or NULL if ep is not alive. */
 struct hosted_proc *hosted_proc(endpoint_t ep);
 

@@ -1,10 +1,11 @@
 /*
  * `vm`: the hosted machine's command line.
  *
- *   vm run [--sanity-every-call] FILE...
+ *   vm run [--sanity=off|every-call|every-N] [--sanity-stop] FILE...
  *
  * runs each scenario file on a fresh hosted machine and exits with the
- * worst status: 0 all passed, 1 a check failed, 2 a scenario could not run.
+ * worst status: 0 all passed, 1 a check failed (or the consistency check
+ * switched on by --sanity found something), 2 a scenario could not run.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,9 +21,13 @@
 
 static int usage(FILE *f, int status)
 {
-	fprintf(f, "usage: vm run [--sanity-every-call] FILE...\n"
+	fprintf(f, "usage: vm run [--sanity=off|every-call|every-N] [--sanity-stop] FILE...\n"
 		   "  run scenario files, each on a fresh hosted machine\n"
 		   "  (format: docs/scenario-format.md)\n"
+		   "  --sanity=MODE    VM's consistency check after every call or every N\n"
+		   "                   calls (docs/sanity.md); default off\n"
+		   "  --sanity-stop    stop VM at the first finding, with a core dump\n"
+		   "  --sanity-every-call  the same as --sanity=every-call --sanity-stop\n"
 		   "       vm serve [--mem SIZE] [--socket PATH] [--workload demo|FILE] ...\n"
 		   "  run the machine and serve the debug call (vm serve --help)\n");
 	return status;
@@ -36,10 +41,11 @@ static int cmd_run(int argc, char **argv)
 
 	scn_host_machine(&host, &machine);
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--sanity-every-call") == 0) {
-			host.sanity_every_call = true;
+		int o = scn_host_sanity_option(&host, argv[i], "vm run");
+		if (o < 0)
+			return usage(stderr, 2);
+		if (o > 0)
 			continue;
-		}
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "vm run: unknown option %s\n", argv[i]);
 			return usage(stderr, 2);
@@ -55,6 +61,13 @@ static int cmd_run(int argc, char **argv)
 		}
 		int s = scn_run(&machine, argv[i], text, len);
 		free(text);
+		uint64_t found = vm_sanity_findings();
+		if (host.sanity_every && found) {
+			printf("%s: sanity: %llu finding%s during the run (docs/sanity.md)\n",
+			       argv[i], (unsigned long long)found, found == 1 ? "" : "s");
+			if (s < 1)
+				s = 1;
+		}
 		if (s > status)
 			status = s;
 	}

@@ -13,7 +13,7 @@ static int m_boot(void *ctx, uint32_t mem_bytes)
 	struct scn_host *h = ctx;
 	int r = hosted_boot(h->mem_bytes ? h->mem_bytes : mem_bytes);
 	if (r == 0)
-		vm_set_sanity(h->sanity_every_call);
+		vm_set_sanity(h->sanity_every, h->sanity_stop);
 	return r;
 }
 
@@ -138,4 +138,46 @@ void scn_host_done(struct scn_host *h)
 {
 	free(h->filebuf);
 	h->filebuf = NULL;
+}
+
+bool scn_host_parse_sanity(const char *mode, uint32_t *every)
+{
+	if (strcmp(mode, "off") == 0) {
+		*every = 0;
+		return true;
+	}
+	if (strcmp(mode, "every-call") == 0) {
+		*every = 1;
+		return true;
+	}
+	if (strncmp(mode, "every-", 6) != 0 || mode[6] < '1' || mode[6] > '9')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(mode + 6, &end, 10);
+	if (errno || *end != '\0' || n == 0 || n > UINT32_MAX)
+		return false;
+	*every = (uint32_t)n;
+	return true;
+}
+
+int scn_host_sanity_option(struct scn_host *h, const char *arg, const char *prog)
+{
+	if (strcmp(arg, "--sanity-every-call") == 0) {
+		h->sanity_every = 1;
+		h->sanity_stop = true;
+		return 1;
+	}
+	if (strcmp(arg, "--sanity-stop") == 0) {
+		h->sanity_stop = true;
+		return 1;
+	}
+	if (strncmp(arg, "--sanity=", 9) != 0)
+		return 0;
+	if (!scn_host_parse_sanity(arg + 9, &h->sanity_every)) {
+		fprintf(stderr, "%s: bad --sanity mode '%s' (off, every-call or every-N)\n", prog,
+			arg + 9);
+		return -1;
+	}
+	return 1;
 }

@@ -13,9 +13,10 @@
 #include "../scenario/scenario.h"
 
 struct scn_host {
-	bool sanity_every_call; /* vm_set_sanity(true) after boot */
-	uint32_t mem_bytes;     /* when nonzero, boot with this, not the scenario's size */
-	char *filebuf;          /* the last file readfile gave the runner */
+	uint32_t sanity_every; /* vm_set_sanity(sanity_every, sanity_stop) after boot */
+	bool sanity_stop;
+	uint32_t mem_bytes; /* when nonzero, boot with this, not the scenario's size */
+	char *filebuf;      /* the last file readfile gave the runner */
 };
 
 /* The operations, with h as their context (m->ctx). */
@@ -23,6 +24,15 @@ void scn_host_machine(struct scn_host *h, struct scn_machine *m);
 
 /* Forget the buffers the operations kept. */
 void scn_host_done(struct scn_host *h);
+
+/* Parse the value of --sanity=MODE: "off", "every-call" or "every-N"
+ * (N >= 1) into *every (0 off). False when it is none of those. */
+bool scn_host_parse_sanity(const char *mode, uint32_t *every);
+
+/* The options --sanity=MODE, --sanity-stop and --sanity-every-call (the
+ * two together) of vm run and vm serve: 1 when arg is one of them (h
+ * set), 0 when it is not, -1 for a bad MODE (reported on stderr). */
+int scn_host_sanity_option(struct scn_host *h, const char *arg, const char *prog);
 
 /* Read path into a malloc'd buffer (the caller frees it): 0, ENOENT or
  * EIO. */

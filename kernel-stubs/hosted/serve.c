@@ -79,7 +79,7 @@ struct opts {
 	uint32_t seconds;     /* 0: until a signal */
 	uint64_t seed;
 	uint32_t tick_ms;
-	bool sanity_every_call;
+	struct scn_host sanity; /* --sanity=MODE, --sanity-stop */
 };
 
 static struct opts opt;
@@ -147,7 +147,8 @@ static int run_scenario(const char *path)
 	bool scenario_sets_mem = first_command_is_mem(text, len);
 	if (scenario_sets_mem && opt.mem_given)
 		say("%s sets its own memory size: --mem is ignored", path);
-	host.sanity_every_call = opt.sanity_every_call;
+	host.sanity_every = opt.sanity.sanity_every;
+	host.sanity_stop = opt.sanity.sanity_stop;
 	host.mem_bytes = scenario_sets_mem ? 0 : opt.mem_bytes;
 	scn_host_machine(&host, &machine);
 	enum scn_status s = scn_run_opts(&machine, path, text, len, SCN_KEEP);
@@ -679,7 +680,8 @@ static void serve_loop(int lfd, struct workload *w)
 static int usage(FILE *f, int status)
 {
 	fprintf(f, "usage: vm serve [--mem SIZE] [--socket PATH] [--workload demo|FILE]\n"
-		   "                [--seconds N] [--seed N] [--tick MS] [--sanity-every-call]\n"
+		   "                [--seconds N] [--seed N] [--tick MS]\n"
+		   "                [--sanity=off|every-call|every-N] [--sanity-stop]\n"
 		   "  run the hosted machine with a workload and serve the debug call\n"
 		   "  (docs/debug-call.md) on a Unix socket until SIGINT or SIGTERM\n"
 		   "  --mem SIZE       machine memory, 4M to 1G in steps of 4M (default 64M)\n"
@@ -691,7 +693,11 @@ static int usage(FILE *f, int status)
 		   "  --seconds N      stop after N seconds\n"
 		   "  --seed N         the demo's random seed (default 1)\n"
 		   "  --tick MS        a demo step every MS milliseconds (default 20)\n"
-		   "  --sanity-every-call  VM's consistency check after every call\n");
+		   "  --sanity=MODE    VM's consistency check after every call or every N\n"
+		   "                   calls (docs/sanity.md); default off (the demo checks\n"
+		   "                   itself every 500 steps)\n"
+		   "  --sanity-stop    stop VM at the first finding, with a core dump\n"
+		   "  --sanity-every-call  the same as --sanity=every-call --sanity-stop\n");
 	return status;
 }
 
@@ -751,10 +757,11 @@ static int parse_args(int argc, char **argv, char *defsock, size_t defsock_len)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return -1;
-		if (strcmp(a, "--sanity-every-call") == 0) {
-			opt.sanity_every_call = true;
+		int o = scn_host_sanity_option(&opt.sanity, a, "vm serve");
+		if (o < 0)
+			return 2;
+		if (o > 0)
 			continue;
-		}
 		if (strcmp(a, "--mem") && strcmp(a, "--socket") && strcmp(a, "--workload") &&
 		    strcmp(a, "--seconds") && strcmp(a, "--seed") && strcmp(a, "--tick")) {
 			fprintf(stderr, "vm serve: unknown argument %s\n", a);
@@ -827,7 +834,7 @@ int serve_main(int argc, char **argv)
 			say("cannot boot a %u MB machine: %s", opt.mem_bytes >> 20, vm_strerrno(r));
 			goto out;
 		}
-		vm_set_sanity(opt.sanity_every_call);
+		vm_set_sanity(opt.sanity.sanity_every, opt.sanity.sanity_stop);
 		struct workload_opts wo = {
 			.seed = opt.seed,
 			.sanity_every = DEFAULT_SANITY_STEPS,

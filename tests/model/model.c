@@ -2248,7 +2248,7 @@ static void boot(void)
 			cfg.mem, errname(r));
 		exit(3);
 	}
-	vm_set_sanity(cfg.every_call);
+	vm_set_sanity(cfg.every_call ? 1 : 0, true);
 	model_reset();
 	cfg.boot_free = vm_free_pages();
 	failed = false;

@@ -26,10 +26,12 @@ static long live_allocs;
 static long total_allocs;
 static long fail_after = -1;
 
-void *slaballoc(size_t bytes)
+void *slaballoc_at(size_t bytes, const char *type, const char *where)
 {
 	void *p;
 
+	(void)type;
+	(void)where;
 	assert_int_equal(bytes, sizeof(struct radix_node));
 	if (fail_after == 0)
 		return NULL;
@@ -42,8 +44,9 @@ void *slaballoc(size_t bytes)
 	return p;
 }
 
-void slabfree(void *obj, size_t bytes)
+void slabfree_at(void *obj, size_t bytes, const char *where)
 {
+	(void)where;
 	assert_non_null(obj);
 	assert_int_equal(bytes, sizeof(struct radix_node));
 	assert_true(live_allocs > 0);

@@ -31,6 +31,7 @@
 #include <vmscope/errno.h>
 
 #include "../../kernel-stubs/hosted/machine.h"
+#include "../../sanity/report.h"
 #include "alloc.h"
 #include "death.h"
 #include "glo.h"
@@ -67,8 +68,8 @@ static uint8_t stamp_byte(uint32_t id, size_t i)
 
 static void stamp(void *obj, size_t bytes, uint32_t id)
 {
-	for (size_t i = 0; i < bytes; i++)
-		((uint8_t *)obj)[i] = stamp_byte(id, i);
+	/* Slab pages are read-only outside USE in the VM_SANITY build. */
+	USE(obj, for (size_t i = 0; i < bytes; i++)((uint8_t *)obj)[i] = stamp_byte(id, i));
 }
 
 static void check_stamp(const void *obj, size_t bytes, uint32_t id)
@@ -130,7 +131,7 @@ static void check_stats(void)
 		assert_true(st.pages > 0);
 		assert_int_equal(st.objects % st.pages, 0);
 		uint32_t per = st.objects / st.pages;
-		assert_true(per >= 1 && per * st.size <= PAGE - 16);
+		assert_true(per >= 1 && per * slab_stride(st.size) <= PAGE - 16);
 		assert_true(st.inuse <= st.objects);
 		/* No page is empty (an empty page goes back to the allocator at once), so each
 		 * holds at least one object. */
@@ -214,7 +215,8 @@ static void test_size(void **state)
 	uint32_t per = st.objects;
 	assert_true(per <= 512); /* the header's bitmap */
 	/* Room for no more than the page minus a header of at most a few hundred bytes. */
-	assert_true(per * size <= PAGE - 16 && (per + 1) * size > PAGE - 256);
+	size_t stride = slab_stride(size); /* with the VM_SANITY build's trailer */
+	assert_true(per * stride <= PAGE - 16 && (per + 1) * stride > PAGE - 256);
 
 	uint32_t n = 3 * per + 1;
 	void **obj = calloc(n, sizeof(*obj));
@@ -467,26 +469,30 @@ static void test_sanitycheck_detects_corruption(void **state)
 	uint32_t *hdr = (uint32_t *)page_of(o[0]);
 	uint32_t saved = hdr[0];
 	assert_int_equal(saved, SLAB_MAGIC);
-	hdr[0] ^= 0x00010000u;
+	USE(hdr, hdr[0] ^= 0x00010000u);
 	assert_true(slab_sanitycheck(NULL, NULL) > 0);
+	/* With its magic gone the page is no slab page, so no longer locked. */
 	assert_true(sanity_check() > 0);
 	hdr[0] = saved;
+#ifdef VMSCOPE_SANITY_BUILD
+	lock_page_new(phys_of_page(o[0])); /* locked again, as it was */
+#endif
 	assert_int_equal(slab_sanitycheck(NULL, NULL), 0);
 
 	/* The object size, right after the magic (struct slabheader in vm/slab.c). */
 	uint16_t *size = (uint16_t *)(hdr + 1);
 	assert_int_equal(*size, 64);
-	*size = 72;
+	USE(size, *size = 72);
 	assert_true(slab_sanitycheck(NULL, NULL) > 0);
-	*size = 64;
+	USE(size, *size = 64);
 	assert_int_equal(slab_sanitycheck(NULL, NULL), 0);
 
 	/* The use count (third 16-bit field) disagreeing with the bitmap. */
 	uint16_t *nused = size + 2;
 	assert_int_equal(*nused, 2);
-	*nused = 3;
+	USE(nused, *nused = 3);
 	assert_true(slab_sanitycheck(NULL, NULL) > 0);
-	*nused = 2;
+	USE(nused, *nused = 2);
 	assert_int_equal(slab_sanitycheck(NULL, NULL), 0);
 
 	slabfree(o[0], 64);
@@ -547,34 +553,47 @@ static void test_out_of_memory(void **state)
 	assert_all_returned();
 }
 
-/* ---- Panics ---- */
+/* ---- Bad frees, writes after free, stray writes ---- */
 
 enum bad_kind { BAD_DOUBLE, BAD_DOUBLE_LAST, BAD_WRONG_SIZE, BAD_MISALIGNED, BAD_NOT_SLAB };
 
 struct bad_free {
 	const char *name;
 	enum bad_kind kind;
-	const char *message;
+	enum sanity_kind want;
+	bool has_frame; /* the finding names a's slab page */
 };
 
 static const struct bad_free bad_frees[] = {
 	/* The page stays (another object lives on it), so its bitmap catches it. */
-	{ "panic_double_free", BAD_DOUBLE, "freed twice" },
-	/* The page went back with the first free: its magic is gone. */
-	{ "panic_double_free_last_object", BAD_DOUBLE_LAST, "not a slab object" },
-	{ "panic_free_wrong_size", BAD_WRONG_SIZE, "not a slab object" },
-	{ "panic_free_misaligned", BAD_MISALIGNED, "object boundary" },
-	{ "panic_free_not_slab", BAD_NOT_SLAB, "not a slab object" },
+	{ "double_free", BAD_DOUBLE, SK_DOUBLE_FREE, true },
+	/* The page went back with the first free: it is no slab page any more. */
+	{ "double_free_last_object", BAD_DOUBLE_LAST, SK_BAD_FREE, false },
+	{ "free_wrong_size", BAD_WRONG_SIZE, SK_BAD_FREE, true },
+	{ "free_misaligned", BAD_MISALIGNED, SK_BAD_FREE, false },
+	{ "free_not_slab", BAD_NOT_SLAB, SK_BAD_FREE, false },
 };
 
-static void do_bad_free(void *arg)
+/*
+ * Freeing what is not a live object is reported as exactly one finding of the right kind,
+ * naming the page (and, in the VM_SANITY build, where the object was allocated and first
+ * freed), is counted by the next check and only that one, and changes nothing: the
+ * allocator's state stays consistent and every page comes back.
+ */
+static void test_bad_free_reported(void **state)
 {
-	const struct bad_free *c = arg;
-	char *a = slaballoc(48), *b = slaballoc(48);
+	const struct bad_free *c = *state;
+	char *a = slaballoc(48);
+	int alloc_line = __LINE__ - 1;
+	char *b = slaballoc(48);
+	phys_bytes page = phys_of_page(a), p = NO_MEM;
+	int free_line = 0;
 
+	assert_int_equal(slab_sanitycheck(NULL, NULL), 0);
 	switch (c->kind) {
 	case BAD_DOUBLE:
 		slabfree(a, 48);
+		free_line = __LINE__ - 1;
 		slabfree(a, 48);
 		break;
 	case BAD_DOUBLE_LAST:
@@ -588,25 +607,120 @@ static void do_bad_free(void *arg)
 	case BAD_MISALIGNED:
 		slabfree(a + 8, 48);
 		break;
-	case BAD_NOT_SLAB: {
+	case BAD_NOT_SLAB:
 		/* A page VM owns but that is no slab: a fresh frame from the allocator. */
-		phys_bytes p = alloc_mem(1, PAF_CLEAR);
+		p = alloc_mem(1, PAF_CLEAR);
 		slabfree(hm.phys + p + 128, 48);
 		break;
 	}
+	assert_int_equal(sanity_log_count(), 1);
+	const struct sanity_finding *f = sanity_log(0);
+	assert_int_equal(f->kind, c->want);
+	assert_int_equal(f->frame, c->has_frame ? page : SANITY_NO_FRAME);
+#ifdef VMSCOPE_SANITY_BUILD
+	if (c->kind == BAD_DOUBLE) {
+		char want[64];
+		snprintf(want, sizeof(want), "tests/unit/test_slab.c:%d", alloc_line);
+		assert_string_equal(f->site.where, want);
+		snprintf(want, sizeof(want), "tests/unit/test_slab.c:%d", free_line);
+		assert_string_equal(f->freed.where, want);
 	}
+#endif
+	(void)alloc_line;
+	(void)free_line;
+	if (p != NO_MEM)
+		free_mem(p, 1);
+	assert_int_equal(sanity_check(), 1); /* the event counts in the next check, once */
+	assert_int_equal(sanity_log(0)->kind, c->want);
+	assert_int_equal(sanity_check(), 0);
+	if (c->kind != BAD_DOUBLE && c->kind != BAD_DOUBLE_LAST)
+		slabfree(a, 48);
+	if (c->kind != BAD_DOUBLE_LAST)
+		slabfree(b, 48);
+	assert_int_equal(sanity_check(), 0);
+	assert_all_returned();
 }
 
-/* Freeing what is not a live object must panic, in a child that must die of SIGABRT. */
-static void test_bad_free_panics(void **state)
+/*
+ * A free object keeps its junk: a write into it is found by the next check as a write
+ * after free, naming the page and (VM_SANITY build) where the object was freed.
+ */
+static void test_write_after_free(void **state)
 {
-	const struct bad_free *c = *state;
-	struct death d;
+	uint8_t *a = slaballoc(40), *b = slaballoc(40);
 
-	run_in_child(do_bad_free, (void *)c, &d);
-	assert_panicked(&d, c->message);
-	assert_all_returned(); /* the parent is untouched */
+	(void)state;
+	slabfree(a, 40);
+	int free_line = __LINE__ - 1;
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(a[i], SLAB_JUNK);
+	assert_int_equal(sanity_check(), 0);
+	USE(a, a[17] = 0);
+	assert_int_equal(sanity_check(), 1);
+	const struct sanity_finding *f = sanity_log(0);
+	assert_int_equal(f->kind, SK_WRITE_AFTER_FREE);
+	assert_int_equal(f->frame, phys_of_page(b));
+#ifdef VMSCOPE_SANITY_BUILD
+	char want[64];
+	snprintf(want, sizeof(want), "tests/unit/test_slab.c:%d", free_line);
+	assert_string_equal(f->freed.where, want);
+#endif
+	(void)free_line;
+	USE(a, a[17] = SLAB_JUNK);
+	assert_int_equal(sanity_check(), 0);
+	slabfree(b, 40);
+	assert_all_returned();
 }
+
+#ifdef VMSCOPE_SANITY_BUILD
+struct victim {
+	uint64_t a, b, c;
+};
+
+/* The code that writes where it should not (its name is in the report). */
+__attribute__((noinline)) void stray_write(struct victim *v)
+{
+	v->b = 42;
+}
+
+static void do_stray_write(void *arg)
+{
+	stray_write(arg);
+}
+
+/*
+ * VM_SANITY build: a write to a locked slab object outside USE faults at once; the report
+ * names the kind, the object (its slab page and offset), where it was allocated and the
+ * function that wrote, and VM stops (SIGABRT: a core dump for GDB). Through USE the same
+ * write is fine.
+ */
+static void test_locked_write(void **state)
+{
+	struct death d;
+	struct victim *v = slaballoc_typed(sizeof(*v), "struct victim");
+	int alloc_line = __LINE__ - 1;
+	char want[160];
+
+	(void)state;
+	run_in_child(do_stray_write, v, &d);
+	assert_true(WIFSIGNALED(d.status) && WTERMSIG(d.status) == SIGABRT);
+	snprintf(want, sizeof(want),
+		 "sanity: locked write: write to allocated struct victim 0 at offset 8 of slab "
+		 "page 0x%08x (24-byte objects) outside USE, by stray_write+",
+		 phys_of_page(v));
+	if (strstr(d.out, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, d.out);
+	snprintf(want, sizeof(want), "allocated at tests/unit/test_slab.c:%d (boot)", alloc_line);
+	if (strstr(d.out, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, d.out);
+	assert_non_null(strstr(d.out, "VM: stopped at a write to a locked object"));
+	USE(v, stray_write(v));
+	assert_int_equal(v->b, 42);
+	slabfree(v, sizeof(*v));
+	assert_int_equal(sanity_check(), 0);
+	assert_all_returned();
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -619,6 +733,10 @@ int main(int argc, char **argv)
 		{ "random_model", test_random_model },
 		{ "sanitycheck_detects_corruption", test_sanitycheck_detects_corruption },
 		{ "out_of_memory", test_out_of_memory },
+		{ "write_after_free", test_write_after_free },
+#ifdef VMSCOPE_SANITY_BUILD
+		{ "locked_write", test_locked_write },
+#endif
 	};
 	enum {
 		NPLAIN = sizeof(plain) / sizeof(plain[0]),
@@ -635,7 +753,7 @@ int main(int argc, char **argv)
 		tests[n++] =
 		    (struct CMUnitTest){ plain[i].name, plain[i].fn, setup, teardown, NULL };
 	for (size_t i = 0; i < NBAD; i++)
-		tests[n++] = (struct CMUnitTest){ bad_frees[i].name, test_bad_free_panics, setup,
+		tests[n++] = (struct CMUnitTest){ bad_frees[i].name, test_bad_free_reported, setup,
 						  teardown, (void *)&bad_frees[i] };
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
