@@ -50,7 +50,7 @@ struct vminfo {
 static const char *const subcall_names[VMI_NSUBCALLS] = {
 	[VMI_STATS] = "stats",   [VMI_PROCS] = "procs",   [VMI_REGIONS] = "regions",
 	[VMI_PAGES] = "pages",   [VMI_CACHE] = "cache",   [VMI_SLAB] = "slab",
-	[VMI_GRANTS] = "grants", [VMI_SANITY] = "sanity",
+	[VMI_GRANTS] = "grants", [VMI_SANITY] = "sanity", [VMI_FINDINGS] = "findings",
 };
 
 /* Fills err (which may be NULL) and returns code. */
@@ -571,6 +571,22 @@ static bool parse_endpoint(const char *s, int32_t *ep)
 		return false;
 	*ep = (int32_t)v;
 	return true;
+}
+
+int vminfo_findings(struct vminfo *vi, struct vmi_finding **out, size_t *n)
+{
+	struct vmi_request req = { 0 };
+	int r = get_list(vi, VMI_FINDINGS, req, sizeof(**out), (void **)out, n);
+
+	/* The strings are VM's: make sure they end. */
+	for (size_t i = 0; r == VMINFO_OK && i < *n; i++) {
+		struct vmi_finding *f = &(*out)[i];
+		f->kind_name[sizeof(f->kind_name) - 1] = '\0';
+		f->text[sizeof(f->text) - 1] = '\0';
+		f->alloc[sizeof(f->alloc) - 1] = '\0';
+		f->freed[sizeof(f->freed) - 1] = '\0';
+	}
+	return r;
 }
 
 int vminfo_find_proc(struct vminfo *vi, const char *spec, struct vmi_proc *out)

@@ -124,6 +124,11 @@ enum vminfo_sanity_mode {
  * Returns 0 or an error code. */
 int vminfo_sanity(struct vminfo *vi, enum vminfo_sanity_mode mode, struct vmi_sanity *out);
 
+/* VMI_FINDINGS: the findings of VM's last check (at most
+ * VMI_MAX_FINDINGS), as vminfo_procs. A server older than this subcall
+ * answers VMINFO_EVM (EINVAL). */
+int vminfo_findings(struct vminfo *vi, struct vmi_finding **out, size_t *n);
+
 /* Finds the process spec names: an endpoint (decimal or 0x hex) or a
  * process name, into *out. Returns 0, VMINFO_ENOPROC, VMINFO_EAMBIGUOUS
  * (a name several processes have: give the endpoint) or another code. */

@@ -117,6 +117,7 @@ static void record(enum sanity_kind kind, phys_bytes frame, const struct vm_site
 			f->site = *alloc;
 		if (freed)
 			f->freed = *freed;
+		memcpy(f->text, text, sizeof(f->text) - 1);
 	}
 	if (keep)
 		rp.count++;

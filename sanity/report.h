@@ -47,6 +47,7 @@ struct sanity_finding {
 	phys_bytes frame;     /* the frame concerned, or SANITY_NO_FRAME */
 	struct vm_site site;  /* where it was allocated (VM_SANITY build) */
 	struct vm_site freed; /* where it was freed, if it was */
+	char text[160];       /* what was printed after "sanity: KIND: " */
 };
 
 /* Name of a kind as it is printed ("double free"). */

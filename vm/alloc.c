@@ -228,6 +228,18 @@ static bool in_pool(uint32_t first, uint32_t n)
 	return true;
 }
 
+/* Leak injection (vm_leak_nth_free): frees seen, and the one to skip. */
+static unsigned long frees_seen, free_to_leak;
+
+unsigned long vm_leak_nth_free(unsigned long n)
+{
+	unsigned long seen = frees_seen;
+
+	frees_seen = 0;
+	free_to_leak = n;
+	return seen;
+}
+
 void free_mem_at(phys_bytes base, uint32_t pages, const char *where)
 {
 	uint32_t first = base >> VM_PAGE_SHIFT;
@@ -242,6 +254,12 @@ void free_mem_at(phys_bytes base, uint32_t pages, const char *where)
 		if (phys_frame_free(f))
 			panic("%s: frame 0x%x freed twice (range 0x%x, %u pages) at %s", __func__,
 			      f << VM_PAGE_SHIFT, base, pages, site_format(buf, sizeof(buf), &now));
+	if (free_to_leak && ++frees_seen == free_to_leak) {
+		free_to_leak = 0;
+		vm_printf("inject: leaking frame 0x%08x (%u page%s): not freed at %s\n", base,
+			  pages, pages == 1 ? "" : "s", site_format(buf, sizeof(buf), &now));
+		return;
+	}
 #ifdef VMSCOPE_SANITY_BUILD
 	for (uint32_t f = first; f < first + pages; f++)
 		pm.site[f].freed = now;

@@ -14,6 +14,7 @@
 #include <vmscope/errno.h>
 #include <vmscope/vminfo.h>
 
+#include "../sanity/report.h"
 #include "alloc.h"
 #include "cache.h"
 #include "glo.h"
@@ -232,6 +233,30 @@ static int info_slab(message *m, void *buf, uint32_t buflen)
 	return VM_OK;
 }
 
+/* The findings of the last check, as printed. */
+static int info_findings(message *m, void *buf, uint32_t buflen)
+{
+	struct lister l;
+	const struct sanity_finding *f;
+
+	list_start(&l, buf, buflen, sizeof(struct vmi_finding));
+	for (uint32_t i = m->m_info.cursor; (f = sanity_log(i)) != NULL; i++) {
+		struct vmi_finding *e = list_add(&l, i);
+		if (e == NULL)
+			break;
+		e->kind = f->kind;
+		e->frame = f->frame;
+		vm_snprintf(e->kind_name, sizeof(e->kind_name), "%s", sanity_kind_name(f->kind));
+		vm_snprintf(e->text, sizeof(e->text), "%s", f->text);
+		if (f->site.where)
+			site_format(e->alloc, sizeof(e->alloc), &f->site);
+		if (f->freed.where)
+			site_format(e->freed, sizeof(e->freed), &f->freed);
+	}
+	m->m_info.len = list_len(&l);
+	return VM_OK;
+}
+
 /* Regions mapped through grant id, in every process. */
 static uint32_t mapped_through(uint32_t id)
 {
@@ -332,6 +357,8 @@ int do_info(message *m)
 		return info_slab(m, buf, buflen);
 	case VMI_GRANTS:
 		return info_grants(m, vmp, buf, buflen);
+	case VMI_FINDINGS:
+		return info_findings(m, buf, buflen);
 	case VMI_SANITY:
 		if (m->m_info.flags & ~(uint32_t)VMI_SANITY_RUN)
 			return EINVAL;

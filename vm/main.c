@@ -102,6 +102,7 @@ int vm_init(void)
 	sanity_log_reset();
 	memset(&site_now, 0, sizeof(site_now));
 	vm_fail_nth_alloc(0);
+	vm_leak_nth_free(0);
 	sys_getkinfo(&vm_kinfo);
 	if (vm_kinfo.mem_bytes == 0 || (vm_kinfo.mem_bytes & (I386_BIG_PAGE_SIZE - 1)) ||
 	    vm_kinfo.user_lo == 0 || vm_kinfo.user_lo >= vm_kinfo.user_hi)
@@ -139,9 +140,29 @@ static void set_site(const message *m)
 	site_now.call = (uint16_t)m->m_type;
 	site_now.ep = m->m_source;
 	site_now.addr = 0;
-	if (m->m_type == VM_PAGEFAULT && m->m_source == KERNEL) {
+	if (m->m_source != KERNEL)
+		return;
+	/* The kernel's calls: the process they are about. */
+	switch (m->m_type) {
+	case VM_PAGEFAULT:
 		site_now.ep = m->m_pagefault.ep;
 		site_now.addr = m->m_pagefault.addr;
+		break;
+	case VM_SPAWN:
+		site_now.ep = m->m_spawn.ep;
+		break;
+	case VM_EXIT:
+		site_now.ep = m->m_exit.ep;
+		break;
+	case VM_FORK:
+		site_now.ep = m->m_fork.child;
+		break;
+	case VM_REMAP:
+		site_now.ep = m->m_remap.dst;
+		break;
+	case VM_EXEC:
+		site_now.ep = m->m_exec.ep;
+		break;
 	}
 }
 
@@ -169,9 +190,9 @@ bool vm_handle(message *m)
 		calls_since_check = 0;
 		uint32_t findings = sanity_check();
 		if (findings)
-			vm_printf("sanity: %u finding%s after call %u (%s from %d)\n", findings,
-				  findings == 1 ? "" : "s", site_now.seq,
-				  c && c->name ? c->name : "unknown call", m->m_source);
+			vm_printf("sanity: %u finding%s after call %u (%s from ep 0x%x)\n",
+				  findings, findings == 1 ? "" : "s", site_now.seq,
+				  c && c->name ? c->name : "unknown call", (unsigned)m->m_source);
 	}
 	if (r == SUSPEND)
 		return false;

@@ -24,6 +24,12 @@ bool vm_handle(message *m);
  * allocations made since the last call. */
 unsigned long vm_fail_nth_alloc(unsigned long n);
 
+/* Leak injection, for trying the sanity check (docs/chasing-leaks.md):
+ * the nth frame free VM makes from now on is not done, and the frame is
+ * owned by nobody; 0 turns it off. Returns the frees made since the last
+ * call. */
+unsigned long vm_leak_nth_free(unsigned long n);
+
 /* Run the full consistency check after every n-th call (1: every call,
  * 0: never). Findings are printed and counted (the debug call's sanity
  * record); with stop, VM stops at the first finding through sys_abort (a

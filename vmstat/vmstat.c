@@ -976,9 +976,18 @@ static int cmd_cache(struct vminfo *vi)
 static int cmd_sanity(struct vminfo *vi)
 {
 	struct vmi_sanity s;
+	struct vmi_finding *f = NULL;
+	size_t nf = 0;
 
 	if (vminfo_sanity(vi, opt.run ? VMINFO_SANITY_RUN : VMINFO_SANITY_LAST, &s) != VMINFO_OK)
 		return fail(vi);
+	/* The findings themselves (servers before VMI_FINDINGS: none). */
+	int r;
+	if (s.last_findings && (r = vminfo_findings(vi, &f, &nf)) != VMINFO_OK) {
+		if (r != VMINFO_EVM || vminfo_last_error(vi)->vm_errno != 22 /* EINVAL */)
+			return fail(vi);
+		nf = 0;
+	}
 	if (opt.json) {
 		json_object *o = json_object_new_object();
 		jput_u(o, "runs", s.runs);
@@ -986,13 +995,40 @@ static int cmd_sanity(struct vminfo *vi)
 		jput_u(o, "last_call", s.last_call);
 		jput_u(o, "total_findings", s.total_findings);
 		jput(o, "ran_now", json_object_new_boolean(opt.run));
+		json_object *a = json_object_new_array();
+		for (size_t i = 0; i < nf; i++) {
+			json_object *e = json_object_new_object();
+			jput(e, "kind", json_object_new_string(f[i].kind_name));
+			if (f[i].frame != 0xFFFFFFFFu)
+				jput_u(e, "frame", f[i].frame);
+			else
+				jput(e, "frame", NULL);
+			jput(e, "text", json_object_new_string(f[i].text));
+			jput(e, "allocated",
+			     f[i].alloc[0] ? json_object_new_string(f[i].alloc) : NULL);
+			jput(e, "freed", f[i].freed[0] ? json_object_new_string(f[i].freed) : NULL);
+			json_object_array_add(a, e);
+		}
+		jput(o, "findings", a);
 		jprint(o);
+		free(f);
 		return EXIT_OK;
 	}
 	printf("%13u checks run\n", s.runs);
 	printf("%13u findings in the last check\n", s.last_findings);
 	printf("%13llu calls handled when it ran\n", (unsigned long long)s.last_call);
 	printf("%13llu findings since boot\n", (unsigned long long)s.total_findings);
+	for (size_t i = 0; i < nf; i++) {
+		printf("%s: %s\n", f[i].kind_name, f[i].text);
+		if (f[i].alloc[0])
+			printf("    allocated at %s\n", f[i].alloc);
+		if (f[i].freed[0])
+			printf("    freed at %s\n", f[i].freed);
+	}
+	if (nf < s.last_findings)
+		printf("(%llu more not kept: VM keeps the first %zu)\n",
+		       (unsigned long long)(s.last_findings - nf), nf);
+	free(f);
 	return EXIT_OK;
 }
 

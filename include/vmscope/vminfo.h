@@ -21,14 +21,15 @@
 
 /* Subcalls. */
 enum vmi_subcall {
-	VMI_STATS = 1,   /* struct vmi_stats */
-	VMI_PROCS = 2,   /* struct vmi_list of struct vmi_proc */
-	VMI_REGIONS = 3, /* struct vmi_list of struct vmi_region */
-	VMI_PAGES = 4,   /* struct vmi_list of struct vmi_page */
-	VMI_CACHE = 5,   /* struct vmi_cache */
-	VMI_SLAB = 6,    /* struct vmi_list of struct vmi_slab */
-	VMI_GRANTS = 7,  /* struct vmi_list of struct vmi_grant */
-	VMI_SANITY = 8,  /* struct vmi_sanity */
+	VMI_STATS = 1,    /* struct vmi_stats */
+	VMI_PROCS = 2,    /* struct vmi_list of struct vmi_proc */
+	VMI_REGIONS = 3,  /* struct vmi_list of struct vmi_region */
+	VMI_PAGES = 4,    /* struct vmi_list of struct vmi_page */
+	VMI_CACHE = 5,    /* struct vmi_cache */
+	VMI_SLAB = 6,     /* struct vmi_list of struct vmi_slab */
+	VMI_GRANTS = 7,   /* struct vmi_list of struct vmi_grant */
+	VMI_SANITY = 8,   /* struct vmi_sanity */
+	VMI_FINDINGS = 9, /* struct vmi_list of struct vmi_finding: the last check's */
 	VMI_NSUBCALLS
 };
 
@@ -165,6 +166,18 @@ struct vmi_sanity {
 	uint64_t total_findings;
 };
 
+/* One finding of the last check (the first VMI_MAX_FINDINGS of them), as
+ * VM printed it (docs/sanity.md). Strings are NUL-terminated. */
+#define VMI_MAX_FINDINGS 32
+struct vmi_finding {
+	uint32_t kind;      /* VM's finding kind number; kind_name names it */
+	uint32_t frame;     /* the frame concerned; 0xFFFFFFFF: none */
+	char kind_name[24]; /* "leak", "overlap", "double free", ... */
+	char text[160];     /* the report line after "sanity: KIND: " */
+	char alloc[112];    /* where the memory was allocated (VM_SANITY build), or "" */
+	char freed[112];    /* where it was freed, if it is free, or "" */
+};
+
 _Static_assert(sizeof(struct vmi_header) == 20, "vmi_header layout");
 _Static_assert(sizeof(struct vmi_request) == 16, "vmi_request layout");
 _Static_assert(sizeof(struct vmi_list) == 16, "vmi_list layout");
@@ -176,5 +189,6 @@ _Static_assert(sizeof(struct vmi_cache) == 48, "vmi_cache layout");
 _Static_assert(sizeof(struct vmi_slab) == 16, "vmi_slab layout");
 _Static_assert(sizeof(struct vmi_grant) == 28, "vmi_grant layout");
 _Static_assert(sizeof(struct vmi_sanity) == 24, "vmi_sanity layout");
+_Static_assert(sizeof(struct vmi_finding) == 416, "vmi_finding layout");
 
 #endif

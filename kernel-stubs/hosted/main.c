@@ -21,13 +21,15 @@
 
 static int usage(FILE *f, int status)
 {
-	fprintf(f, "usage: vm run [--sanity=off|every-call|every-N] [--sanity-stop] FILE...\n"
+	fprintf(f, "usage: vm run [--sanity=off|every-call|every-N] [--sanity-stop]\n"
+		   "              [--inject-leak=N] FILE...\n"
 		   "  run scenario files, each on a fresh hosted machine\n"
 		   "  (format: docs/scenario-format.md)\n"
 		   "  --sanity=MODE    VM's consistency check after every call or every N\n"
 		   "                   calls (docs/sanity.md); default off\n"
 		   "  --sanity-stop    stop VM at the first finding, with a core dump\n"
 		   "  --sanity-every-call  the same as --sanity=every-call --sanity-stop\n"
+		   "  --inject-leak=N  VM forgets its N-th frame free (docs/chasing-leaks.md)\n"
 		   "       vm serve [--mem SIZE] [--socket PATH] [--workload demo|FILE] ...\n"
 		   "  run the machine and serve the debug call (vm serve --help)\n");
 	return status;

@@ -12,8 +12,10 @@ static int m_boot(void *ctx, uint32_t mem_bytes)
 {
 	struct scn_host *h = ctx;
 	int r = hosted_boot(h->mem_bytes ? h->mem_bytes : mem_bytes);
-	if (r == 0)
+	if (r == 0) {
 		vm_set_sanity(h->sanity_every, h->sanity_stop);
+		vm_leak_nth_free(h->inject_leak);
+	}
 	return r;
 }
 
@@ -170,6 +172,16 @@ int scn_host_sanity_option(struct scn_host *h, const char *arg, const char *prog
 	}
 	if (strcmp(arg, "--sanity-stop") == 0) {
 		h->sanity_stop = true;
+		return 1;
+	}
+	if (strncmp(arg, "--inject-leak=", 14) == 0) {
+		char *end;
+		errno = 0;
+		h->inject_leak = strtoul(arg + 14, &end, 10);
+		if (errno || *end || end == arg + 14 || arg[14] == '-' || h->inject_leak == 0) {
+			fprintf(stderr, "%s: bad --inject-leak count '%s'\n", prog, arg + 14);
+			return -1;
+		}
 		return 1;
 	}
 	if (strncmp(arg, "--sanity=", 9) != 0)

@@ -15,8 +15,9 @@
 struct scn_host {
 	uint32_t sanity_every; /* vm_set_sanity(sanity_every, sanity_stop) after boot */
 	bool sanity_stop;
-	uint32_t mem_bytes; /* when nonzero, boot with this, not the scenario's size */
-	char *filebuf;      /* the last file readfile gave the runner */
+	unsigned long inject_leak; /* vm_leak_nth_free(inject_leak) after boot */
+	uint32_t mem_bytes;        /* when nonzero, boot with this, not the scenario's size */
+	char *filebuf;             /* the last file readfile gave the runner */
 };
 
 /* The operations, with h as their context (m->ctx). */
@@ -29,9 +30,10 @@ void scn_host_done(struct scn_host *h);
  * (N >= 1) into *every (0 off). False when it is none of those. */
 bool scn_host_parse_sanity(const char *mode, uint32_t *every);
 
-/* The options --sanity=MODE, --sanity-stop and --sanity-every-call (the
- * two together) of vm run and vm serve: 1 when arg is one of them (h
- * set), 0 when it is not, -1 for a bad MODE (reported on stderr). */
+/* The options --sanity=MODE, --sanity-stop, --sanity-every-call (the two
+ * together) and --inject-leak=N of vm run and vm serve: 1 when arg is one
+ * of them (h set), 0 when it is not, -1 for a bad value (reported on
+ * stderr). */
 int scn_host_sanity_option(struct scn_host *h, const char *arg, const char *prog);
 
 /* Read path into a malloc'd buffer (the caller frees it): 0, ENOENT or

@@ -149,6 +149,7 @@ static int run_scenario(const char *path)
 		say("%s sets its own memory size: --mem is ignored", path);
 	host.sanity_every = opt.sanity.sanity_every;
 	host.sanity_stop = opt.sanity.sanity_stop;
+	host.inject_leak = opt.sanity.inject_leak;
 	host.mem_bytes = scenario_sets_mem ? 0 : opt.mem_bytes;
 	scn_host_machine(&host, &machine);
 	enum scn_status s = scn_run_opts(&machine, path, text, len, SCN_KEEP);
@@ -682,6 +683,7 @@ static int usage(FILE *f, int status)
 	fprintf(f, "usage: vm serve [--mem SIZE] [--socket PATH] [--workload demo|FILE]\n"
 		   "                [--seconds N] [--seed N] [--tick MS]\n"
 		   "                [--sanity=off|every-call|every-N] [--sanity-stop]\n"
+		   "                [--inject-leak=N]\n"
 		   "  run the hosted machine with a workload and serve the debug call\n"
 		   "  (docs/debug-call.md) on a Unix socket until SIGINT or SIGTERM\n"
 		   "  --mem SIZE       machine memory, 4M to 1G in steps of 4M (default 64M)\n"
@@ -697,7 +699,8 @@ static int usage(FILE *f, int status)
 		   "                   calls (docs/sanity.md); default off (the demo checks\n"
 		   "                   itself every 500 steps)\n"
 		   "  --sanity-stop    stop VM at the first finding, with a core dump\n"
-		   "  --sanity-every-call  the same as --sanity=every-call --sanity-stop\n");
+		   "  --sanity-every-call  the same as --sanity=every-call --sanity-stop\n"
+		   "  --inject-leak=N  VM forgets its N-th frame free (docs/chasing-leaks.md)\n");
 	return status;
 }
 
@@ -835,6 +838,7 @@ int serve_main(int argc, char **argv)
 			goto out;
 		}
 		vm_set_sanity(opt.sanity.sanity_every, opt.sanity.sanity_stop);
+		vm_leak_nth_free(opt.sanity.inject_leak);
 		struct workload_opts wo = {
 			.seed = opt.seed,
 			.sanity_every = DEFAULT_SANITY_STEPS,

@@ -3,7 +3,7 @@ mode against what a scenario made happen (test_vmstat_serve.scn), JSON
 parsed back, the error cases, clients that misbehave beside vmstat, and
 the live demo workload.
 
-    python3 test_vmstat_serve.py --vmstat PATH --vm PATH [unittest args]
+    python3 test_vmstat_serve.py --vmstat PATH --vm PATH [--sanity-build] [unittest args]
 
 Exits 77 (a skip, for CTest) when the vm binary has no `serve` command.
 """
@@ -23,8 +23,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIO = os.path.join(HERE, "test_vmstat_serve.scn")
+LEAK_SCENARIO = os.path.join(HERE, "test_vmstat_leak.scn")
 DOC = os.path.join(HERE, "..", "..", "docs", "vmstat.md")
 VMSTAT = VM = None
+SANITY_BUILD = False  # --sanity-build: VM records allocation sites
 
 MAGIC, VERSION = 0x4E494D56, 1
 HDR = struct.Struct("<IHHIII")
@@ -354,6 +356,44 @@ class Lifecycle(unittest.TestCase):
         srv.stop()
 
 
+class Leak(unittest.TestCase):
+    """A leak injected into VM (--inject-leak=1): vmstat --sanity --run
+    shows the finding, its frame, and in the VM_SANITY build where the
+    frame came from (docs/chasing-leaks.md)."""
+
+    def test_leak_reported(self):
+        srv = Server(LEAK_SCENARIO, extra=["--inject-leak=1"])
+        try:
+            p = srv.path
+            m = re.search(r"inject: leaking frame (0x[0-9a-f]+) \(1 page\): not freed at "
+                          r"vm/\S+\.c:\d+ \(call \d+: munmap by cc, ", srv.log())
+            self.assertIsNotNone(m, srv.log())
+            frame = int(m.group(1), 16)
+            self.assertEqual(vmjson(p, "--sanity")["runs"], 0)
+            d = vmjson(p, "--sanity", "--run")
+            self.assertEqual((d["runs"], d["last_findings"], d["total_findings"]), (1, 1, 1))
+            self.assertEqual(len(d["findings"]), 1)
+            f = d["findings"][0]
+            self.assertEqual((f["kind"], f["frame"]), ("leak", frame))
+            self.assertEqual(f["text"], "frames 0x%08x-0x%08x (1 page) are neither free nor "
+                             "owned" % (frame, frame + 4096))
+            self.assertIsNone(f["freed"])
+            if SANITY_BUILD:
+                # The first page of cc's heap, allocated by the write's fault.
+                self.assertRegex(f["allocated"], r"^vm/\S+\.c:\d+ \(call \d+: pagefault by cc, "
+                                 r"ep 0x[0-9a-f]+, at 0x[0-9a-f]+000\)$")
+            else:
+                self.assertIsNone(f["allocated"])
+            out = vmstat(p, "--sanity").stdout.splitlines()
+            self.assertEqual(out[1].split(), ["1", "findings", "in", "the", "last", "check"])
+            self.assertEqual(out[4], "leak: " + f["text"])
+            if SANITY_BUILD:
+                self.assertEqual(out[5], "    allocated at " + f["allocated"])
+        finally:
+            status = srv.stop()
+        self.assertEqual(status, 0)
+
+
 class Demo(unittest.TestCase):
     """The live demo: numbers move, and stay consistent with each other."""
 
@@ -392,8 +432,13 @@ def main():
     global VMSTAT, VM
     args = sys.argv[1:]
     if len(args) < 4 or args[0] != "--vmstat" or args[2] != "--vm":
-        sys.exit("usage: test_vmstat_serve.py --vmstat PATH --vm PATH [unittest args]")
+        sys.exit("usage: test_vmstat_serve.py --vmstat PATH --vm PATH [--sanity-build] "
+                 "[unittest args]")
     VMSTAT, VM = os.path.abspath(args[1]), os.path.abspath(args[3])
+    global SANITY_BUILD
+    if len(args) > 4 and args[4] == "--sanity-build":
+        SANITY_BUILD = True
+        del args[4]
     r = subprocess.run([VM, "serve", "--help"], capture_output=True, text=True)
     if r.returncode != 0 or "vm serve" not in r.stdout:
         print("test_vmstat_serve: %s has no `serve` command: skipped" % VM)

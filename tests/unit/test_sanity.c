@@ -1,12 +1,17 @@
 /*
  * The consistency check must find what is broken, and exactly that: each
  * case builds a healthy machine, breaks one thing on purpose and expects
- * an exact number of findings (as Linux's slub_kunit does for SLUB).
+ * exactly the findings it should cause (as Linux's slub_kunit does for
+ * SLUB): their number, their kinds and frames, and in the VM_SANITY build
+ * where the memory came from. Slab objects are changed through USE, since
+ * the VM_SANITY build keeps them read-only. (Double frees, writes after
+ * free and stray writes to locked objects: test_slab.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <vmscope/callnr.h>
 #include <vmscope/mman.h>
@@ -14,7 +19,11 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include <stdio.h>
+
 #include "../../kernel-stubs/hosted/machine.h"
+#include "../../sanity/lock.h"
+#include "../../sanity/report.h"
 #include "alloc.h"
 #include "glo.h"
 #include "proto.h"
@@ -22,6 +31,60 @@
 
 static endpoint_t ep;
 static vir_bytes buf;
+
+#define HERE_LINE(n) snprintf(n, sizeof(n), "tests/unit/test_sanity.c:%d", __LINE__)
+
+/* The finding of kind about frame in the last check's log, or NULL. */
+static const struct sanity_finding *find(enum sanity_kind kind, phys_bytes frame)
+{
+	for (uint32_t i = 0; i < sanity_log_count() && i < SANITY_LOG; i++) {
+		const struct sanity_finding *f = sanity_log(i);
+		if (f->kind == kind && f->frame == frame)
+			return f;
+	}
+	return NULL;
+}
+
+static const struct sanity_finding *expect(enum sanity_kind kind, phys_bytes frame)
+{
+	const struct sanity_finding *f = find(kind, frame);
+	if (f == NULL)
+		fail_msg("no %s finding about frame 0x%08x among the %u of the last check",
+			 sanity_kind_name(kind), frame, sanity_log_count());
+	return f;
+}
+
+/* VM_SANITY build: the frame's site is where (a VM_HERE string), made during
+ * call `call` (0: do not check) for our process. */
+static void expect_site(const struct vm_site *s, const char *where, uint16_t call)
+{
+#ifdef VMSCOPE_SANITY_BUILD
+	assert_non_null(s->where);
+	if (where && strcmp(s->where, where) != 0)
+		fail_msg("site %s, expected %s", s->where, where);
+	if (call) {
+		assert_int_equal(s->ctx.call, call);
+		assert_int_equal(s->ctx.ep, ep);
+	}
+#else
+	(void)s, (void)where, (void)call;
+#endif
+}
+
+/* VM_SANITY build: the site was made by vm/ code serving a page fault of
+ * our process at addr. */
+static void expect_fault_site(const struct vm_site *s, vir_bytes addr)
+{
+#ifdef VMSCOPE_SANITY_BUILD
+	assert_non_null(s->where);
+	assert_memory_equal(s->where, "vm/", 3);
+	assert_int_equal(s->ctx.call, VM_PAGEFAULT);
+	assert_int_equal(s->ctx.ep, ep);
+	assert_int_equal(s->ctx.addr, addr);
+#else
+	(void)s, (void)addr;
+#endif
+}
 
 static struct vmproc *proc(void)
 {
@@ -67,11 +130,20 @@ static void test_healthy_after_exit(void **state)
 	assert_int_equal(sanity_check(), 0);
 }
 
+/* A leaked page: allocated and owned by nobody. One finding, naming the
+ * frame and the line that allocated it. */
 static void test_leaked_frame(void **state)
 {
+	char here[64];
 	(void)state;
 	phys_bytes p = alloc_mem(1, 0);
+	HERE_LINE(here);
 	assert_int_equal(sanity_check(), 1);
+	expect_site(&expect(SK_LEAK, p)->site, NULL, 0);
+	char want[64];
+	snprintf(want, sizeof(want), "tests/unit/test_sanity.c:%d",
+		 atoi(strchr(here, ':') + 1) - 1);
+	expect_site(&expect(SK_LEAK, p)->site, want, 0);
 	free_mem(p, 1);
 	assert_int_equal(sanity_check(), 0);
 }
@@ -81,31 +153,65 @@ static void test_leaked_run_is_one_finding(void **state)
 	(void)state;
 	phys_bytes p = alloc_mem(3, 0);
 	assert_int_equal(sanity_check(), 1);
+	expect(SK_LEAK, p);
 	free_mem(p, 3);
 	assert_int_equal(sanity_check(), 0);
 }
 
+/* A frame freed while still mapped: it is free and a region page at once,
+ * one overlap, naming the fault that allocated it and the line that freed
+ * it. */
 static void test_mapped_frame_freed(void **state)
 {
+	char freed_at[64];
 	(void)state;
 	struct phys_region *pr = map_phys_at(proc(), buf);
 	assert_non_null(pr);
-	/* The frame is now free and a region page at once: one overlap. */
 	free_mem(pr->ph->phys, 1);
+	HERE_LINE(freed_at);
 	assert_int_equal(sanity_check(), 1);
+	const struct sanity_finding *f = expect(SK_OVERLAP, pr->ph->phys);
+	expect_fault_site(&f->site, buf);
+#ifdef VMSCOPE_SANITY_BUILD
+	assert_non_null(f->freed.where);
+	assert_int_equal(atoi(strchr(f->freed.where, ':') + 1),
+			 atoi(strchr(freed_at, ':') + 1) - 1);
+#endif
+}
+
+/* One page referenced twice: the block of the second page names the frame
+ * of the first. The frame is claimed twice (overlap), the second page's own
+ * frame is held by nobody (leak), and its PTE disagrees with VM: exactly
+ * those three. */
+static void test_page_referenced_twice(void **state)
+{
+	(void)state;
+	struct phys_region *p0 = map_phys_at(proc(), buf);
+	struct phys_region *p1 = map_phys_at(proc(), buf + VM_PAGE_SIZE);
+	phys_bytes f0 = p0->ph->phys, f1 = p1->ph->phys;
+	USE(p1->ph, p1->ph->phys = f0);
+	assert_int_equal(sanity_check(), 3);
+	expect_fault_site(&expect(SK_OVERLAP, f0)->site, buf);
+	expect_fault_site(&expect(SK_LEAK, f1)->site, buf + VM_PAGE_SIZE);
+	expect(SK_PTE, f0);
+	USE(p1->ph, p1->ph->phys = f1);
+	assert_int_equal(sanity_check(), 0);
 }
 
 static void test_refcount_off(void **state)
 {
 	(void)state;
 	struct phys_region *pr = map_phys_at(proc(), buf);
-	pr->ph->refcount++;
+	USE(pr->ph, pr->ph->refcount++);
 	/* The refcount disagrees with the references, the page is mapped
 	 * writable although it no longer counts as private, and it now looks
 	 * copy-on-write (and half A's) although A's counts of such pages and
 	 * of its proportional set say otherwise. */
 	assert_int_equal(sanity_check(), 4);
-	pr->ph->refcount--;
+	expect_fault_site(&expect(SK_REFCOUNT, pr->ph->phys)->site, buf);
+	expect(SK_PTE, pr->ph->phys);
+	assert_non_null(find(SK_COUNTER, SANITY_NO_FRAME));
+	USE(pr->ph, pr->ph->refcount--);
 	assert_int_equal(sanity_check(), 0);
 }
 
@@ -119,6 +225,33 @@ static void test_pte_without_page(void **state)
 				     I386_VM_PRESENT | I386_VM_USER, WMF_OVERWRITE),
 			 0);
 	assert_int_equal(sanity_check(), 1);
+	expect(SK_PTE, frame);
+	pt_writemap(&vmp->vm_pt, hole, 0, VM_PAGE_SIZE, 0, WMF_OVERWRITE);
+	assert_int_equal(sanity_check(), 0);
+}
+
+/* A PTE left pointing at a frame that was freed: one finding, naming the
+ * frame and the line that freed it. */
+static void test_pte_to_freed_frame(void **state)
+{
+	char freed_at[64];
+	(void)state;
+	struct vmproc *vmp = proc();
+	vir_bytes hole = buf + 3 * VM_PAGE_SIZE; /* mapped but never touched */
+	phys_bytes frame = alloc_mem(1, 0);
+	assert_int_equal(pt_writemap(&vmp->vm_pt, hole, frame, VM_PAGE_SIZE,
+				     I386_VM_PRESENT | I386_VM_USER | I386_VM_WRITE, WMF_OVERWRITE),
+			 0);
+	free_mem(frame, 1);
+	HERE_LINE(freed_at);
+	assert_int_equal(sanity_check(), 1);
+	const struct sanity_finding *f = expect(SK_PTE, frame);
+#ifdef VMSCOPE_SANITY_BUILD
+	assert_non_null(f->freed.where);
+	assert_int_equal(atoi(strchr(f->freed.where, ':') + 1),
+			 atoi(strchr(freed_at, ':') + 1) - 1);
+#endif
+	(void)f;
 	pt_writemap(&vmp->vm_pt, hole, 0, VM_PAGE_SIZE, 0, WMF_OVERWRITE);
 	assert_int_equal(sanity_check(), 0);
 }
@@ -132,6 +265,7 @@ static void test_pte_wrong_frame(void **state)
 	pt_writemap(&vmp->vm_pt, buf, pr->ph->phys + VM_PAGE_SIZE, VM_PAGE_SIZE,
 		    pte & (I386_VM_PRESENT | I386_VM_USER | I386_VM_WRITE), WMF_OVERWRITE);
 	assert_int_equal(sanity_check(), 1);
+	expect(SK_PTE, pr->ph->phys);
 }
 
 static void test_kernel_pde_damaged(void **state)
@@ -140,18 +274,21 @@ static void test_kernel_pde_damaged(void **state)
 	uint32_t *pde = &proc()->vm_pt.pt_dir[HOSTED_KERN_VADDR >> 22];
 	*pde |= I386_VM_USER;
 	assert_int_equal(sanity_check(), 1);
+	expect(SK_PAGETABLE, SANITY_NO_FRAME);
 	*pde &= ~(uint32_t)I386_VM_USER;
 	assert_int_equal(sanity_check(), 0);
 }
 
+/* An AVL node with a wrong balance: one finding. */
 static void test_avl_balance_broken(void **state)
 {
 	(void)state;
 	struct avl_node *root = proc()->vm_regions_avl.root;
 	int8_t saved = root->balance;
-	root->balance = (int8_t)(saved == 1 ? -1 : 1);
+	USE(root, root->balance = (int8_t)(saved == 1 ? -1 : 1));
 	assert_int_equal(sanity_check(), 1);
-	root->balance = saved;
+	expect(SK_AVL, SANITY_NO_FRAME);
+	USE(root, root->balance = saved);
 	assert_int_equal(sanity_check(), 0);
 }
 
@@ -160,10 +297,12 @@ static void test_regions_overlap(void **state)
 	(void)state;
 	struct vir_region *lo = map_lookup(proc(), buf);
 	assert_non_null(lo);
-	lo->length += VM_PAGE_SIZE; /* now runs into the region above */
+	USE(lo, lo->length += VM_PAGE_SIZE); /* now runs into the region above */
 	/* The overlap, and the virtual page count that no longer adds up. */
 	assert_int_equal(sanity_check(), 2);
-	lo->length -= VM_PAGE_SIZE;
+	expect(SK_REGION, SANITY_NO_FRAME);
+	expect(SK_COUNTER, SANITY_NO_FRAME);
+	USE(lo, lo->length -= VM_PAGE_SIZE);
 	assert_int_equal(sanity_check(), 0);
 }
 
@@ -172,9 +311,11 @@ static void test_counters_off(void **state)
 	(void)state;
 	proc()->vm_virtual++;
 	assert_int_equal(sanity_check(), 1);
+	expect(SK_COUNTER, SANITY_NO_FRAME);
 	proc()->vm_virtual--;
 	vm_stats.pagetables++;
 	assert_int_equal(sanity_check(), 1);
+	expect(SK_COUNTER, SANITY_NO_FRAME);
 	vm_stats.pagetables--;
 	assert_int_equal(sanity_check(), 0);
 }
@@ -188,8 +329,10 @@ int main(void)
 		T(test_leaked_frame),
 		T(test_leaked_run_is_one_finding),
 		T(test_mapped_frame_freed),
+		T(test_page_referenced_twice),
 		T(test_refcount_off),
 		T(test_pte_without_page),
+		T(test_pte_to_freed_frame),
 		T(test_pte_wrong_frame),
 		T(test_kernel_pde_damaged),
 		T(test_avl_balance_broken),
