@@ -234,6 +234,25 @@ bool slab_valid(const void *obj, size_t bytes)
 	       in_use(s, i);
 }
 
+bool slab_object_info(const void *obj, phys_bytes *page, const char **type,
+		      const struct site_pair **sites)
+{
+	const char *why;
+	unsigned i;
+	struct slabheader *s = slab_of(obj, &i, &why);
+
+	if (s == NULL || !in_use(s, i))
+		return false;
+	*page = s->phys;
+	*type = NULL;
+	*sites = NULL;
+#ifdef VMSCOPE_SANITY_BUILD
+	*type = trailer(s, i)->type;
+	*sites = &trailer(s, i)->sites;
+#endif
+	return true;
+}
+
 /* Free objects are junk; report one that is not. */
 static uint32_t check_junk(const struct slabheader *s, unsigned i)
 {

@@ -84,6 +84,12 @@ uint32_t slab_pages(void);
  * at an object boundary. */
 bool slab_valid(const void *obj, size_t bytes);
 
+/* For an allocated object: its slab page, and in the VM_SANITY build its
+ * type name and sites (else NULL). False when obj is no allocated object
+ * (slab_valid without the size). */
+bool slab_object_info(const void *obj, phys_bytes *page, const char **type,
+		      const struct site_pair **sites);
+
 /* Whether frame is a slab page (the ones kept locked). */
 bool slab_is_page(phys_bytes frame);
 
