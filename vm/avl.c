@@ -5,12 +5,16 @@
  * balance is height(right) - height(left). Rotations update the balance
  * factors with the general formulas, so they are right for any input
  * balances, not only for the cases a particular caller produces.
+ *
+ * Nodes live inside VM's slab objects, which are read-only outside USE in
+ * the VM_SANITY build (sanity/lock.h): every write to a node is in USE.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "../sanity/lock.h"
 #include "avl.h"
 
 /* An AVL tree of 2^32 nodes is less than 1.45 * 33 high; deeper means a broken tree. */
@@ -39,9 +43,9 @@ static void replace_child(struct avl_tree *t, struct avl_node *parent, struct av
 	if (parent == NULL)
 		t->root = new;
 	else if (parent->left == old)
-		parent->left = new;
+		USE(parent, parent->left = new);
 	else
-		parent->right = new;
+		USE(parent, parent->right = new);
 }
 
 /* Rotate left around x (x->right rises); returns the new subtree root. */
@@ -49,20 +53,16 @@ static struct avl_node *rotate_left(struct avl_tree *t, struct avl_node *x)
 {
 	struct avl_node *z = x->right;
 	struct avl_node *p = x->parent;
+	struct avl_node *b = z->left; /* moves from z to x */
 	int xb = x->balance, zb = z->balance;
-
-	x->right = z->left;
-	if (z->left != NULL)
-		z->left->parent = x;
-	z->left = x;
-	x->parent = z;
-	z->parent = p;
-	replace_child(t, p, x, z);
 
 	xb = xb - 1 - max_int(zb, 0);
 	zb = zb - 1 + min_int(xb, 0);
-	x->balance = (int8_t)xb;
-	z->balance = (int8_t)zb;
+	USE(x, x->right = b; x->parent = z; x->balance = (int8_t)xb);
+	if (b != NULL)
+		USE(b, b->parent = x);
+	USE(z, z->left = x; z->parent = p; z->balance = (int8_t)zb);
+	replace_child(t, p, x, z);
 	return z;
 }
 
@@ -71,20 +71,16 @@ static struct avl_node *rotate_right(struct avl_tree *t, struct avl_node *x)
 {
 	struct avl_node *z = x->left;
 	struct avl_node *p = x->parent;
+	struct avl_node *b = z->right; /* moves from z to x */
 	int xb = x->balance, zb = z->balance;
-
-	x->left = z->right;
-	if (z->right != NULL)
-		z->right->parent = x;
-	z->right = x;
-	x->parent = z;
-	z->parent = p;
-	replace_child(t, p, x, z);
 
 	xb = xb + 1 - min_int(zb, 0);
 	zb = zb + 1 + max_int(xb, 0);
-	x->balance = (int8_t)xb;
-	z->balance = (int8_t)zb;
+	USE(x, x->left = b; x->parent = z; x->balance = (int8_t)xb);
+	if (b != NULL)
+		USE(b, b->parent = x);
+	USE(z, z->right = x; z->parent = p; z->balance = (int8_t)zb);
+	replace_child(t, p, x, z);
 	return z;
 }
 
@@ -115,20 +111,17 @@ int avl_insert(struct avl_tree *t, struct avl_node *n)
 		else
 			return -1;
 	}
-	n->left = NULL;
-	n->right = NULL;
-	n->parent = parent;
-	n->balance = 0;
-	*link = n;
+	USE(n, n->left = NULL; n->right = NULL; n->parent = parent; n->balance = 0);
+	USE(link, *link = n); /* t->root, or a child link of parent */
 	t->count++;
 
 	/* Retrace: the subtree rooted at child grew by one level. */
 	child = n;
 	for (p = parent; p != NULL; p = child->parent) {
 		if (child == p->left)
-			p->balance--;
+			USE(p, p->balance--);
 		else
-			p->balance++;
+			USE(p, p->balance++);
 		if (p->balance == 0)
 			break;
 		if (p->balance == 2 || p->balance == -2) {
@@ -158,47 +151,42 @@ void avl_remove(struct avl_tree *t, struct avl_node *n)
 		} else {
 			p = s->parent;
 			left_side = true;
-			p->left = s->right;
+			USE(p, p->left = s->right);
 			if (s->right != NULL)
-				s->right->parent = p;
-			s->right = n->right;
-			n->right->parent = s;
+				USE(s->right, s->right->parent = p);
+			USE(s, s->right = n->right);
+			USE(n->right, n->right->parent = s);
 		}
-		s->left = n->left;
-		n->left->parent = s;
-		s->parent = n->parent;
+		USE(s, s->left = n->left; s->parent = n->parent; s->balance = n->balance);
+		USE(n->left, n->left->parent = s);
 		replace_child(t, n->parent, n, s);
-		s->balance = n->balance;
 	} else {
 		struct avl_node *child = n->left != NULL ? n->left : n->right;
 
 		p = n->parent;
 		if (child != NULL)
-			child->parent = p;
+			USE(child, child->parent = p);
 		if (p == NULL) {
 			t->root = child;
 		} else if (p->left == n) {
-			p->left = child;
+			USE(p, p->left = child);
 			left_side = true;
 		} else {
-			p->right = child;
+			USE(p, p->right = child);
 			left_side = false;
 		}
 	}
 	t->count--;
-	n->left = NULL;
-	n->right = NULL;
-	n->parent = NULL;
-	n->balance = 0;
+	USE(n, n->left = NULL; n->right = NULL; n->parent = NULL; n->balance = 0);
 
 	/* Retrace: p's subtree on left_side got one level lower. */
 	while (p != NULL) {
 		struct avl_node *q;
 
 		if (left_side)
-			p->balance++;
+			USE(p, p->balance++);
 		else
-			p->balance--;
+			USE(p, p->balance--);
 		if (p->balance == 1 || p->balance == -1)
 			break; /* p's height did not change */
 		if (p->balance != 0) {

@@ -83,19 +83,16 @@ static void link_block(struct vmproc *vmp, struct cached_block *b)
 {
 	struct cached_block **h = &cache.hash[hash_of(b->owner, b->id)];
 
-	b->hnext = *h;
+	USE(b, b->hnext = *h; b->older = cache.newest; b->newer = NULL; b->pprev = NULL;
+	    b->pnext = vmp->vm_yielded);
 	*h = b;
-	b->older = cache.newest;
-	b->newer = NULL;
 	if (cache.newest)
-		cache.newest->newer = b;
+		USE(cache.newest, cache.newest->newer = b);
 	else
 		cache.oldest = b;
 	cache.newest = b;
-	b->pprev = NULL;
-	b->pnext = vmp->vm_yielded;
 	if (b->pnext)
-		b->pnext->pprev = b;
+		USE(b->pnext, b->pnext->pprev = b);
 	vmp->vm_yielded = b;
 	cache_stats.blocks++;
 	cache_stats.pages += b->pages;
@@ -108,21 +105,21 @@ static void unlink_block(struct cached_block *b)
 
 	while (*h != b)
 		h = &(*h)->hnext;
-	*h = b->hnext;
+	USE(h, *h = b->hnext); /* a hash bucket, or the block before b */
 	if (b->older)
-		b->older->newer = b->newer;
+		USE(b->older, b->older->newer = b->newer);
 	else
 		cache.oldest = b->newer;
 	if (b->newer)
-		b->newer->older = b->older;
+		USE(b->newer, b->newer->older = b->older);
 	else
 		cache.newest = b->older;
 	if (b->pprev)
-		b->pprev->pnext = b->pnext;
+		USE(b->pprev, b->pprev->pnext = b->pnext);
 	else
 		vmp->vm_yielded = b->pnext;
 	if (b->pnext)
-		b->pnext->pprev = b->pprev;
+		USE(b->pnext, b->pnext->pprev = b->pprev);
 	cache_stats.blocks--;
 	cache_stats.pages -= b->pages;
 }
@@ -214,15 +211,17 @@ static int cache_yield(struct vmproc *vmp, struct vir_region *r, vir_bytes addr,
 		slabfree(b, block_size(pages));
 		return ENOMEM;
 	}
-	b->id = id;
-	b->owner = vmp->vm_endpoint;
-	b->pages = pages;
-	for (uint32_t i = 0; i < pages; i++) {
-		struct phys_region *pr = map_phys_at(vmp, addr + (i << VM_PAGE_SHIFT));
-		b->pb[i] = pr->ph;
-		pb_take_cacheref(pr->ph);
-		pb_unreference(pr);
-	}
+	USE(b, {
+		b->id = id;
+		b->owner = vmp->vm_endpoint;
+		b->pages = pages;
+		for (uint32_t i = 0; i < pages; i++) {
+			struct phys_region *pr = map_phys_at(vmp, addr + (i << VM_PAGE_SHIFT));
+			b->pb[i] = pr->ph;
+			pb_take_cacheref(pr->ph);
+			pb_unreference(pr);
+		}
+	});
 	struct cached_block *old = lookup(b->owner, id);
 	if (old) {
 		/* A yield under an id already held replaces that block. */
@@ -249,7 +248,7 @@ static int cache_get(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, v
 		return EFAULT;
 	/* Busy while memory is allocated below, so that the shrinker cannot
 	 * forget it under our feet; it keeps its age if the get fails. */
-	b->busy = true;
+	USE(b, b->busy = true);
 	if (pt_ptalloc_in_range(&vmp->vm_pt, addr, len) != VM_OK)
 		goto nomem;
 	map_unreference_range(vmp, addr, addr + len);
@@ -271,7 +270,7 @@ static int cache_get(struct vmproc *vmp, struct vir_region *r, vir_bytes addr, v
 	cache_stats.hits++;
 	return VM_OK;
 nomem:
-	b->busy = false;
+	USE(b, b->busy = false);
 	return ENOMEM;
 }
 

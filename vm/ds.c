@@ -97,7 +97,7 @@ static void delete_entry(struct ds_entry **e)
 {
 	struct ds_entry *d = *e;
 
-	*e = d->next;
+	USE(e, *e = d->next); /* entries, or the entry before d */
 	if (d->type == VM_DS_MAP)
 		grant_revoke(d->grant);
 	for (struct ds_sub *s = subs; s; s = s->next) {
@@ -105,10 +105,8 @@ static void delete_entry(struct ds_entry **e)
 		if (!matches(s->pattern, d->name) || pending(s->ep) >= DS_MAX_NOTICES ||
 		    SLABALLOC(q) == NULL)
 			continue; /* a notice that cannot be kept is dropped */
-		q->ep = s->ep;
-		q->type = d->type;
-		memcpy(q->name, d->name, VM_DS_NAME_LEN);
-		*notices_tail = q;
+		USE(q, q->ep = s->ep; q->type = d->type; memcpy(q->name, d->name, VM_DS_NAME_LEN));
+		USE(notices_tail, *notices_tail = q);
 		notices_tail = &q->next;
 	}
 	if (d->data)
@@ -165,24 +163,23 @@ int do_ds_publish(message *m)
 	}
 	if (SLABALLOC(d) == NULL)
 		return ENOMEM;
-	memcpy(d->name, m->m_ds.name, VM_DS_NAME_LEN);
-	d->type = m->m_ds.type;
-	d->owner = vmp->vm_endpoint;
-	d->label = m->m_ds.ep;
-	d->grant = m->m_ds.grant;
-	d->len = m->m_ds.len;
+	USE(d, memcpy(d->name, m->m_ds.name, VM_DS_NAME_LEN); d->type = m->m_ds.type;
+	    d->owner = vmp->vm_endpoint; d->label = m->m_ds.ep; d->grant = m->m_ds.grant;
+	    d->len = m->m_ds.len);
 	if (d->type == VM_DS_MEM) {
-		if ((d->data = slaballoc(d->len)) == NULL) {
+		USE(d, d->data = slaballoc(d->len));
+		if (d->data == NULL) {
 			SLABFREE(d);
 			return ENOMEM;
 		}
-		if ((r = grant_read(vmp, g->addr, d->data, d->len)) != VM_OK) {
+		USE(d->data, r = grant_read(vmp, g->addr, d->data, d->len));
+		if (r != VM_OK) {
 			slabfree(d->data, d->len);
 			SLABFREE(d);
 			return r;
 		}
 	}
-	d->next = entries;
+	USE(d, d->next = entries);
 	entries = d;
 	return VM_OK;
 }
@@ -254,9 +251,8 @@ int do_ds_subscribe(message *m)
 		return EINVAL;
 	if (SLABALLOC(s) == NULL)
 		return ENOMEM;
-	s->ep = vmp->vm_endpoint;
-	memcpy(s->pattern, m->m_ds.name, VM_DS_NAME_LEN);
-	s->next = subs;
+	USE(s, s->ep = vmp->vm_endpoint; memcpy(s->pattern, m->m_ds.name, VM_DS_NAME_LEN);
+	    s->next = subs);
 	subs = s;
 	return VM_OK;
 }
@@ -276,7 +272,7 @@ int do_ds_check(message *m)
 	struct ds_notice *n = *q;
 	memcpy(m->m_ds.name, n->name, VM_DS_NAME_LEN);
 	m->m_ds.type = n->type;
-	*q = n->next;
+	USE(q, *q = n->next); /* notices, or the notice before n */
 	if (notices_tail == &n->next)
 		notices_tail = q;
 	SLABFREE(n);
@@ -297,7 +293,7 @@ void ds_release(struct vmproc *vmp, bool exiting)
 	for (struct ds_sub **s = &subs; *s;) {
 		struct ds_sub *d = *s;
 		if (d->ep == ep) {
-			*s = d->next;
+			USE(s, *s = d->next);
 			SLABFREE(d);
 		} else {
 			s = &d->next;
@@ -306,7 +302,7 @@ void ds_release(struct vmproc *vmp, bool exiting)
 	for (struct ds_notice **q = &notices; *q;) {
 		struct ds_notice *n = *q;
 		if (n->ep == ep) {
-			*q = n->next;
+			USE(q, *q = n->next);
 			SLABFREE(n);
 		} else {
 			q = &n->next;

@@ -81,8 +81,7 @@ static void grant_free(struct vmproc *vmp, unsigned i)
 	unsigned slot = (unsigned)VM_ENDPOINT_SLOT(vmp->vm_endpoint);
 
 	unmap_grant(MAKE_ID(grant_gen[slot][i], slot, i));
-	vmp->vm_grants->g[i].inuse = false;
-	vmp->vm_grants->count--;
+	USE(vmp->vm_grants, vmp->vm_grants->g[i].inuse = false; vmp->vm_grants->count--);
 	grant_gen[slot][i]++; /* wraps after 65,535 reuses of this entry */
 	grant_stats.grants--;
 	grant_stats.revoked++;
@@ -127,12 +126,8 @@ int do_grant(message *m)
 	if (i == GRANTS_PER_PROC)
 		return ENOSPC;
 	struct grant *g = &vmp->vm_grants->g[i];
-	g->inuse = true;
-	g->access = (uint8_t)access;
-	g->grantee = to;
-	g->addr = m->m_grant.addr;
-	g->len = m->m_grant.len;
-	vmp->vm_grants->count++;
+	USE(vmp->vm_grants, g->inuse = true; g->access = (uint8_t)access; g->grantee = to;
+	    g->addr = m->m_grant.addr; g->len = m->m_grant.len; vmp->vm_grants->count++);
 	unsigned slot = (unsigned)VM_ENDPOINT_SLOT(vmp->vm_endpoint);
 	m->m_grant.id = MAKE_ID(grant_gen[slot][i], slot, i);
 	grant_stats.grants++;
@@ -408,11 +403,11 @@ int grant_map(struct vmproc *vmp, uint32_t id, vir_bytes off, vir_bytes len, boo
 		flags &= ~(uint32_t)VR_WRITABLE;
 	if ((dst = map_page_region(vmp, v, len, flags, &mem_type_shared, 0)) == NULL)
 		return ENOMEM;
-	dst->grant = id;
+	USE(dst, dst->grant = id);
 	r = VM_OK;
 	for (src = map_lookup(granter, ga); src && src->vaddr < gend; src = next_region(src)) {
 		if (!(src->flags & VR_SHARED))
-			src->flags |= VR_SHARED | VR_NEWSHARED;
+			USE(src, src->flags |= VR_SHARED | VR_NEWSHARED);
 		if (r == VM_OK)
 			r = map_copy_refs_at(src, dst, v + (src->vaddr - ga));
 	}
@@ -420,9 +415,10 @@ int grant_map(struct vmproc *vmp, uint32_t id, vir_bytes off, vir_bytes len, boo
 		map_delete_region(vmp, dst);
 	/* Sources shared by this call stay so only if it worked. */
 	for (src = map_lookup(granter, ga); src && src->vaddr < gend; src = next_region(src)) {
+		uint32_t f = src->flags & ~(uint32_t)VR_NEWSHARED;
 		if ((src->flags & VR_NEWSHARED) && r != VM_OK)
-			src->flags &= ~(uint32_t)VR_SHARED;
-		src->flags &= ~(uint32_t)VR_NEWSHARED;
+			f &= ~(uint32_t)VR_SHARED;
+		USE(src, src->flags = f);
 	}
 	if (r != VM_OK)
 		return r;

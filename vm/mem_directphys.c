@@ -25,7 +25,7 @@ static int phys_new(struct vir_region *r)
 				SLABFREE(pb);
 			return ENOMEM;
 		}
-		pb->flags |= PBF_DEVICE;
+		USE(pb, pb->flags |= PBF_DEVICE);
 		if (map_ph_writept(vmp, pr) != VM_OK)
 			panic("%s: page table for 0x%x vanished", __func__, pr->vaddr);
 	}

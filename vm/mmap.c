@@ -14,6 +14,7 @@
 #include "memtype.h"
 #include "proto.h"
 #include "region.h"
+#include "slab.h"
 #include "util.h"
 
 /* Whether [p, p + len) lies inside one device range of the machine. */
@@ -198,11 +199,11 @@ int do_remap(message *m)
 		flags &= ~(uint32_t)VR_WRITABLE;
 	if ((dst = map_page_region(dvmp, v, len, flags, &mem_type_shared, 0)) == NULL)
 		return ENOMEM;
-	src->flags |= VR_SHARED;
+	USE(src, src->flags |= VR_SHARED);
 	if (map_copy_refs(src, dst) != VM_OK) {
 		map_delete_region(dvmp, dst);
 		if (!was_shared)
-			src->flags &= ~(uint32_t)VR_SHARED;
+			USE(src, src->flags &= ~(uint32_t)VR_SHARED);
 		return ENOMEM;
 	}
 	m->m_remap.dst_addr = v;

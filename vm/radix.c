@@ -134,8 +134,7 @@ int radix_insert(struct radix *r, uint32_t key, void *val)
 	}
 	while (r->height < nh) {
 		node = pool[used++];
-		node->slot[0] = r->root;
-		node->count = 1;
+		USE(node, node->slot[0] = r->root; node->count = 1);
 		r->root = node;
 		r->height++;
 	}
@@ -143,14 +142,11 @@ int radix_insert(struct radix *r, uint32_t key, void *val)
 	for (level = r->height; level > 1; level--) {
 		unsigned int idx = index_of(key, level);
 
-		if (node->slot[idx] == NULL) {
-			node->slot[idx] = pool[used++];
-			node->count++;
-		}
+		if (node->slot[idx] == NULL)
+			USE(node, node->slot[idx] = pool[used++]; node->count++);
 		node = node->slot[idx];
 	}
-	node->slot[index_of(key, 1)] = val;
-	node->count++;
+	USE(node, node->slot[index_of(key, 1)] = val; node->count++);
 	r->count++;
 	return 0;
 }
@@ -164,7 +160,7 @@ void *radix_replace(struct radix *r, uint32_t key, void *val)
 	if (leaf == NULL || leaf->slot[idx] == NULL)
 		return NULL; /* not mapped: against the contract, change nothing */
 	old = leaf->slot[idx];
-	leaf->slot[idx] = val;
+	USE(leaf, leaf->slot[idx] = val);
 	return old;
 }
 
@@ -191,9 +187,10 @@ void *radix_remove(struct radix *r, uint32_t key)
 	/* Clear the slot, then free the nodes it leaves empty, bottom up. */
 	r->count--;
 	for (level = 1; level <= r->height; level++) {
+		uint32_t left;
 		node = path[level];
-		node->slot[index_of(key, level)] = NULL;
-		if (--node->count != 0)
+		USE(node, node->slot[index_of(key, level)] = NULL; left = --node->count);
+		if (left != 0)
 			break;
 		slabfree(node, sizeof(struct radix_node));
 		if (level == r->height) {

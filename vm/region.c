@@ -89,7 +89,7 @@ struct phys_block *pb_new(phys_bytes phys)
 
 	if (SLABALLOC(pb) == NULL)
 		return NULL;
-	pb->phys = phys;
+	USE(pb, pb->phys = phys);
 	return pb;
 }
 
@@ -173,13 +173,9 @@ struct phys_region *pb_reference(struct phys_block *pb, struct vir_region *r, vi
 		SLABFREE(pr);
 		return NULL;
 	}
-	pr->ph = pb;
-	pr->parent = r;
-	pr->vaddr = v;
-	pr->next_ph_list = pb->firstregion;
-	pb->firstregion = pr;
-	pb->refcount++;
-	r->resident++;
+	USE(pr, pr->ph = pb; pr->parent = r; pr->vaddr = v; pr->next_ph_list = pb->firstregion);
+	USE(pb, pb->firstregion = pr; pb->refcount++);
+	USE(r, r->resident++);
 	count_added(pr);
 	return pr;
 }
@@ -200,9 +196,8 @@ void pb_unreference(struct phys_region *pr)
 		if (*pp == NULL)
 			panic("%s: page 0x%x of %s is not on block 0x%x's list", __func__,
 			      pr->vaddr, vmp->vm_name, pb->phys);
-	*pp = pr->next_ph_list;
-	pb->refcount--;
-	r->resident--;
+	USE(pb, USE(pp, *pp = pr->next_ph_list); pb->refcount--);
+	USE(r, r->resident--);
 	SLABFREE(pr);
 	if (pb->refcount == 0)
 		pb_free(pb);
@@ -212,8 +207,7 @@ void pb_take_cacheref(struct phys_block *pb)
 {
 	if (pb->refcount == UINT32_MAX)
 		panic("%s: block 0x%x: refcount would overflow", __func__, pb->phys);
-	pb->refcount++;
-	pb->cacheref++;
+	USE(pb, pb->refcount++; pb->cacheref++);
 }
 
 uint32_t pb_drop_cacheref(struct phys_block *pb)
@@ -221,8 +215,9 @@ uint32_t pb_drop_cacheref(struct phys_block *pb)
 	if (pb->cacheref == 0 || pb->refcount < pb->cacheref)
 		panic("%s: block 0x%x: refcount %u, cache references %u", __func__, pb->phys,
 		      pb->refcount, pb->cacheref);
-	pb->cacheref--;
-	if (--pb->refcount > 0)
+	uint32_t left;
+	USE(pb, pb->cacheref--; left = --pb->refcount);
+	if (left > 0)
 		return 0;
 	bool frame = !(pb->flags & PBF_DEVICE);
 	pb_free(pb);
@@ -241,13 +236,13 @@ void pb_move(struct phys_region *pr, struct phys_block *pb)
 		if (*pp == NULL)
 			panic("%s: page 0x%x is not on block 0x%x's list", __func__, pr->vaddr,
 			      old->phys);
-	*pp = pr->next_ph_list;
-	pr->ph = pb;
-	pr->next_ph_list = pb->firstregion;
-	pb->firstregion = pr;
-	pb->refcount++;
+	USE(pp, *pp = pr->next_ph_list);
+	USE(pr, pr->ph = pb; pr->next_ph_list = pb->firstregion);
+	USE(pb, pb->firstregion = pr; pb->refcount++);
 	count_added(pr);
-	if (--old->refcount == 0)
+	uint32_t left;
+	USE(old, left = --old->refcount);
+	if (left == 0)
 		pb_free(old);
 }
 
@@ -286,14 +281,8 @@ struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes le
 
 	if (SLABALLOC(r) == NULL)
 		return NULL;
-	r->vaddr = v;
-	r->length = len;
-	r->parent = vmp;
-	r->memtype = memtype;
-	r->flags = flags;
-	r->phys = phys;
-	r->grp_next = r->grp_prev = r;
-	r->node.key = v;
+	USE(r, r->vaddr = v; r->length = len; r->parent = vmp; r->memtype = memtype;
+	    r->flags = flags; r->phys = phys; r->grp_next = r->grp_prev = r; r->node.key = v);
 	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, vmp->vm_name, v);
 	vmp->vm_virtual += PAGES(len);
@@ -315,16 +304,10 @@ struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region 
 
 	if (SLABALLOC(r) == NULL)
 		return NULL;
-	r->vaddr = src->vaddr;
-	r->length = src->length;
-	r->parent = dst;
-	r->memtype = src->memtype;
-	r->flags = src->flags;
-	r->phys = src->phys;
-	r->grp_next = r->grp_prev = r;
-	r->grp_off = src->grp_off;
-	r->grant = src->grant;
-	r->node.key = src->vaddr;
+	USE(r, r->vaddr = src->vaddr; r->length = src->length; r->parent = dst;
+	    r->memtype = src->memtype; r->flags = src->flags; r->phys = src->phys;
+	    r->grp_next = r->grp_prev = r; r->grp_off = src->grp_off; r->grant = src->grant;
+	    r->node.key = src->vaddr);
 	if (avl_insert(&dst->vm_regions_avl, &r->node) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, dst->vm_name, src->vaddr);
 	dst->vm_virtual += PAGES(r->length);
@@ -367,22 +350,21 @@ void map_delete_region(struct vmproc *vmp, struct vir_region *r)
 /* Put r into the group of `after`, just after it. */
 static void group_insert(struct vir_region *r, struct vir_region *after)
 {
-	r->grp_prev = after;
-	r->grp_next = after->grp_next;
-	after->grp_next->grp_prev = r;
-	after->grp_next = r;
+	USE(r, r->grp_prev = after; r->grp_next = after->grp_next);
+	/* after->grp_next is after itself when after is alone. */
+	USE(after, USE(after->grp_next, after->grp_next->grp_prev = r); after->grp_next = r);
 }
 
 static void group_leave(struct vir_region *r)
 {
-	r->grp_prev->grp_next = r->grp_next;
-	r->grp_next->grp_prev = r->grp_prev;
-	r->grp_next = r->grp_prev = r;
+	/* Nested: when r is alone, its neighbours are r itself. */
+	USE(r, USE(r->grp_prev, r->grp_prev->grp_next = r->grp_next);
+	    USE(r->grp_next, r->grp_next->grp_prev = r->grp_prev); r->grp_next = r->grp_prev = r);
 }
 
 void map_group_join(struct vir_region *dst, struct vir_region *src)
 {
-	dst->grp_off = src->grp_off;
+	USE(dst, dst->grp_off = src->grp_off);
 	group_insert(dst, src);
 }
 
@@ -415,10 +397,8 @@ static void region_trim_head(struct vmproc *vmp, struct vir_region *r, vir_bytes
 	map_unreference_range(vmp, r->vaddr, newstart);
 	avl_remove(&vmp->vm_regions_avl, &r->node);
 	vmp->vm_virtual -= PAGES(newstart - r->vaddr);
-	r->grp_off += newstart - r->vaddr;
-	r->length -= newstart - r->vaddr;
-	r->vaddr = newstart;
-	r->node.key = newstart;
+	USE(r, r->grp_off += newstart - r->vaddr; r->length -= newstart - r->vaddr;
+	    r->vaddr = newstart; r->node.key = newstart);
 	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
 		panic("%s: key 0x%x taken in %s", __func__, newstart, vmp->vm_name);
 }
@@ -428,7 +408,7 @@ static void region_trim_tail(struct vmproc *vmp, struct vir_region *r, vir_bytes
 {
 	map_unreference_range(vmp, newend, r->vaddr + r->length);
 	vmp->vm_virtual -= PAGES(r->vaddr + r->length - newend);
-	r->length = newend - r->vaddr;
+	USE(r, r->length = newend - r->vaddr);
 }
 
 /* r loses [hole, hole_end) from its middle; r2 becomes [hole_end, end). */
@@ -439,28 +419,24 @@ static void region_split(struct vmproc *vmp, struct vir_region *r, vir_bytes hol
 	struct phys_region *pr;
 
 	map_unreference_range(vmp, hole, hole_end);
-	*r2 = *r;
-	memset(&r2->node, 0, sizeof(r2->node));
-	r2->vaddr = hole_end;
-	r2->length = end - hole_end;
-	r2->node.key = hole_end;
-	r2->resident = 0;
-	r2->grp_off = r->grp_off + (hole_end - r->vaddr);
+	USE(r2, *r2 = *r; memset(&r2->node, 0, sizeof(r2->node)); r2->vaddr = hole_end;
+	    r2->length = end - hole_end; r2->node.key = hole_end; r2->resident = 0;
+	    r2->grp_off = r->grp_off + (hole_end - r->vaddr));
 	/* Only shared memory is shared lazily: a private region's parts stay
 	 * alone, or a later share of one part would reach the other. */
 	if (r->flags & VR_SHARED)
 		group_insert(r2, r);
 	else
-		r2->grp_next = r2->grp_prev = r2;
-	uint32_t key = hole_end >> VM_PAGE_SHIFT;
+		USE(r2, r2->grp_next = r2->grp_prev = r2);
+	uint32_t key = hole_end >> VM_PAGE_SHIFT, moved = 0;
 	while ((pr = radix_next(&vmp->vm_pages, &key)) != NULL &&
 	       key <= (end - 1) >> VM_PAGE_SHIFT) {
-		pr->parent = r2;
-		r->resident--;
-		r2->resident++;
+		USE(pr, pr->parent = r2);
+		moved++;
 		key++;
 	}
-	r->length = hole - r->vaddr;
+	USE(r, r->resident -= moved; r->length = hole - r->vaddr);
+	USE(r2, r2->resident += moved);
 	vmp->vm_virtual -= PAGES(hole_end - hole);
 	if (avl_insert(&vmp->vm_regions_avl, &r2->node) != 0)
 		panic("%s: key 0x%x taken in %s", __func__, hole_end, vmp->vm_name);
@@ -564,11 +540,11 @@ int map_region_extend(struct vmproc *vmp, struct vir_region *r, vir_bytes newlen
 			return res;
 	}
 	vmp->vm_virtual += PAGES(newlen - r->length);
-	r->length = newlen;
+	USE(r, r->length = newlen);
 	if (r->grp_next != r && group_fill(r, old_end, r->vaddr + newlen) != VM_OK) {
 		map_unreference_range(vmp, old_end, r->vaddr + newlen);
 		vmp->vm_virtual -= PAGES(r->vaddr + newlen - old_end);
-		r->length = old_end - r->vaddr;
+		USE(r, r->length = old_end - r->vaddr);
 		return ENOMEM;
 	}
 	return VM_OK;
