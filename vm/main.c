@@ -190,9 +190,9 @@ bool vm_handle(message *m)
 		calls_since_check = 0;
 		uint32_t findings = sanity_check();
 		if (findings)
-			vm_printf("sanity: %u finding%s after call %u (%s from ep 0x%x)\n",
-				  findings, findings == 1 ? "" : "s", site_now.seq,
-				  c && c->name ? c->name : "unknown call", (unsigned)m->m_source);
+			vm_printf("sanity: %u finding%s after call %u (%s for ep 0x%x)\n", findings,
+				  findings == 1 ? "" : "s", site_now.seq,
+				  c && c->name ? c->name : "unknown call", (unsigned)site_now.ep);
 	}
 	if (r == SUSPEND)
 		return false;

@@ -182,6 +182,9 @@ void *slaballoc_at(size_t bytes, const char *type, const char *where)
 		if (i >= s->nobjs)
 			break;
 		void *obj = object(s, i);
+		/* One unlock for all the writes to this page below (the USEs
+		 * inside nest without a system call). */
+		lock_page_unlock(s);
 		USE(s, s->used[w] |= 1ULL << (i % 64); s->nused++; memset(obj, 0, size));
 #ifdef VMSCOPE_SANITY_BUILD
 		struct slab_trailer *t = trailer(s, i);
@@ -193,6 +196,7 @@ void *slaballoc_at(size_t bytes, const char *type, const char *where)
 			list_del(c, s);
 			list_add(c, s, SLAB_FULL);
 		}
+		lock_page_lock(s);
 		return obj;
 	}
 	panic("%s: slab 0x%x on the partial list is full (%u of %u)", __func__, s->phys, s->nused,
@@ -316,6 +320,7 @@ void slabfree_at(void *obj, size_t bytes, const char *where)
 				    i, type ? type : "unnamed", size, s->phys, here);
 		return;
 	}
+	lock_page_unlock(s); /* as in slaballoc */
 	USE(s, s->used[i / 64] &= ~(1ULL << (i % 64)); memset(obj, SLAB_JUNK, size));
 #ifdef VMSCOPE_SANITY_BUILD
 	USE(s, t->sites.freed = now);
@@ -329,6 +334,7 @@ void slabfree_at(void *obj, size_t bytes, const char *where)
 		list_add(c, s, SLAB_PARTIAL);
 	}
 	USE(s, s->nused--);
+	lock_page_lock(s);
 	if (s->nused == 0) {
 		list_del(c, s);
 		USE(s, s->magic = 0);

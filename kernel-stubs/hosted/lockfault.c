@@ -121,9 +121,11 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 
 void hosted_lockfault_install(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, now;
 
-	if (installed)
+	/* Again when someone (a test framework) took SIGSEGV since. */
+	if (installed && sigaction(SIGSEGV, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+	    now.sa_sigaction == on_segv)
 		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_segv;

@@ -61,7 +61,8 @@ int hosted_boot(uint32_t mem_bytes);
 /* Stop the machine and free its memory. */
 void hosted_halt(void);
 
-/* VM_SANITY build: catch writes to VM's locked slab pages (lockfault.c). */
+/* VM_SANITY build: catch writes to VM's locked slab pages (lockfault.c).
+ * Done at boot; call it again after something else took SIGSEGV. */
 void hosted_lockfault_install(void);
 
 /* The process table entry for ep, or NULL if ep is not alive. */

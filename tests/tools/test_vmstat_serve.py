@@ -318,6 +318,9 @@ class Scenario(unittest.TestCase):
 
     def test_doc_examples(self):
         """The examples docs/vmstat.md marks *checked* print exactly that."""
+        if SANITY_BUILD:
+            self.skipTest("the VM_SANITY build's metadata changes the free and slab pages the "
+                          "examples show (checked in the other builds)")
         with open(DOC) as f:
             lines = f.read().splitlines()
         checked = 0
