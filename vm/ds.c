@@ -132,7 +132,7 @@ int do_ds_publish(message *m)
 {
 	struct vmproc *vmp, *other;
 	struct ds_entry *d;
-	struct grant *g;
+	struct grant *g = NULL;
 	int r;
 
 	if ((r = vm_isokendpt(m->m_source, &vmp)) != VM_OK)
