@@ -317,6 +317,7 @@ struct check {
 	size_t limit;                /* stop descending after this many nodes (cycles) */
 	bool stopped;                /* the limit or the depth bound was hit */
 	const struct avl_node *prev; /* in-order predecessor of the node being visited */
+	const struct avl_node *bad;  /* the node of the first violation */
 };
 
 static void put_str(struct check *c, const char *s)
@@ -367,10 +368,11 @@ static void put_sdec(struct check *c, int v)
 }
 
 /* Count a violation; returns true if it is the first (so the caller describes it). */
-static bool violation(struct check *c, const char *what)
+static bool violation(struct check *c, const struct avl_node *at, const char *what)
 {
 	if (c->errors++ != 0)
 		return false;
+	c->bad = at;
 	c->pos = 0;
 	put_str(c, what);
 	return true;
@@ -385,18 +387,18 @@ static int check_node(struct check *c, const struct avl_node *n, const struct av
 	if (n == NULL)
 		return 0;
 	if (depth > AVL_MAXDEPTH || c->nodes >= c->limit) {
-		if (!c->stopped && violation(c, "too deep, or more nodes than count, at key "))
+		if (!c->stopped && violation(c, n, "too deep, or more nodes than count, at key "))
 			put_hex(c, n->key);
 		c->stopped = true;
 		return 0;
 	}
 	c->nodes++;
-	if (n->parent != parent && violation(c, "wrong parent link at key "))
+	if (n->parent != parent && violation(c, n, "wrong parent link at key "))
 		put_hex(c, n->key);
 
 	hl = check_node(c, n->left, n, depth + 1);
 
-	if (c->prev != NULL && c->prev->key >= n->key && violation(c, "key order: ")) {
+	if (c->prev != NULL && c->prev->key >= n->key && violation(c, n, "key order: ")) {
 		put_hex(c, c->prev->key);
 		put_str(c, " before ");
 		put_hex(c, n->key);
@@ -406,14 +408,14 @@ static int check_node(struct check *c, const struct avl_node *n, const struct av
 	hr = check_node(c, n->right, n, depth + 1);
 
 	diff = hr - hl;
-	if (n->balance != diff && violation(c, "balance factor ")) {
+	if (n->balance != diff && violation(c, n, "balance factor ")) {
 		put_sdec(c, n->balance);
 		put_str(c, " but height difference ");
 		put_sdec(c, diff);
 		put_str(c, " at key ");
 		put_hex(c, n->key);
 	}
-	if ((diff > 1 || diff < -1) && violation(c, "unbalanced: height difference ")) {
+	if ((diff > 1 || diff < -1) && violation(c, n, "unbalanced: height difference ")) {
 		put_sdec(c, diff);
 		put_str(c, " at key ");
 		put_hex(c, n->key);
@@ -422,6 +424,11 @@ static int check_node(struct check *c, const struct avl_node *n, const struct av
 }
 
 int avl_check(const struct avl_tree *t, char *why, size_t whylen)
+{
+	return avl_check_at(t, why, whylen, NULL);
+}
+
+int avl_check_at(const struct avl_tree *t, char *why, size_t whylen, const struct avl_node **bad)
 {
 	struct check c;
 
@@ -432,11 +439,12 @@ int avl_check(const struct avl_tree *t, char *why, size_t whylen)
 	if (whylen > 0)
 		why[0] = '\0';
 
-	if (t->root != NULL && t->root->parent != NULL && violation(&c, "root has a parent, key "))
+	if (t->root != NULL && t->root->parent != NULL &&
+	    violation(&c, t->root, "root has a parent, key "))
 		put_hex(&c, t->root->key);
 	/* The root's parent was checked just above; pass what it has so it is not counted twice. */
 	check_node(&c, t->root, t->root != NULL ? t->root->parent : NULL, 0);
-	if (!c.stopped && c.nodes != t->count && violation(&c, "count ")) {
+	if (!c.stopped && c.nodes != t->count && violation(&c, NULL, "count ")) {
 		put_udec(&c, t->count);
 		put_str(&c, " but ");
 		put_udec(&c, c.nodes);
@@ -444,5 +452,7 @@ int avl_check(const struct avl_tree *t, char *why, size_t whylen)
 	}
 	if (c.errors == 0 && whylen > 0)
 		why[0] = '\0';
+	if (bad)
+		*bad = c.errors ? c.bad : NULL;
 	return c.errors;
 }

@@ -51,6 +51,10 @@ struct avl_node *avl_prev(const struct avl_node *n);
  * number of violations found; describes the first in why (if whylen > 0). */
 int avl_check(const struct avl_tree *t, char *why, size_t whylen);
 
+/* avl_check, and *bad set to the node of the first violation (NULL when
+ * none, or when it concerns the whole tree). */
+int avl_check_at(const struct avl_tree *t, char *why, size_t whylen, const struct avl_node **bad);
+
 #define avl_entry(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

@@ -663,8 +663,16 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 	char why[128];
 	vir_bytes prev_end = 0;
 
-	if (avl_check(&vmp->vm_regions_avl, why, sizeof(why)) != 0) {
-		sanity_report(SK_AVL, SANITY_NO_FRAME, "%s: region tree: %s", who, why);
+	const struct avl_node *bad;
+	if (avl_check_at(&vmp->vm_regions_avl, why, sizeof(why), &bad) != 0) {
+		/* Name the region's slab page and where it was allocated. */
+		phys_bytes page = SANITY_NO_FRAME;
+		const char *type;
+		const struct site_pair *sp = NULL;
+		if (bad == NULL || !slab_object_info(REGION(bad), &page, &type, &sp))
+			page = SANITY_NO_FRAME;
+		sanity_report_sites(SK_AVL, page, sp ? &sp->alloc : NULL, NULL,
+				    "%s: region tree: %s", who, why);
 		/* Walking a broken tree is not safe, but the page map is
 		 * intact: claim the frames so they are not reported as leaks. */
 		uint32_t key = 0;
