@@ -25,3 +25,11 @@ char *site_format(char *buf, size_t n, const struct vm_site *s)
 		vm_snprintf(buf + len, n - (size_t)len, ")");
 	return buf;
 }
+
+char *site_format_here(char *buf, size_t n, const char *where)
+{
+	struct vm_site now;
+
+	site_set(&now, where);
+	return site_format(buf, n, &now);
+}

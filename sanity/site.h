@@ -47,6 +47,10 @@ static inline void site_set(struct vm_site *s, const char *where)
 	s->ctx = site_now;
 }
 
+/* Format the site of the line where, here and now (site_format of a
+ * site_set): for messages, so that nothing is formatted unless printed. */
+char *site_format_here(char *buf, size_t n, const char *where);
+
 /* Name of a call number, for reports ("pagefault"); VM gives it. */
 const char *site_call_name(uint16_t call);
 /* Name of a live process for reports, or NULL; VM gives it. */

@@ -149,26 +149,46 @@ static uint32_t find_run(uint32_t n, uint32_t limit)
 	return NIL;
 }
 
-/* Fault injection (vm_fail_nth_alloc): allocations counted, and the one
- * to fail. Shared with the slab, so a sweep reaches every site. */
-static unsigned long allocs_made, alloc_to_fail;
+/* The n-th event from now on (an allocation to fail, a free to skip):
+ * events counted since set, and the one wanted (0: none). */
+struct nth_event {
+	unsigned long seen, target;
+};
+
+static bool nth_event_hit(struct nth_event *e)
+{
+	if (++e->seen != e->target)
+		return false;
+	e->target = 0;
+	return true;
+}
+
+static unsigned long nth_event_set(struct nth_event *e, unsigned long target)
+{
+	unsigned long seen = e->seen;
+
+	e->seen = 0;
+	e->target = target;
+	return seen;
+}
+
+/* Fault injection (vm_fail_nth_alloc), shared with the slab so that a
+ * sweep reaches every site; leak injection (vm_leak_nth_free). */
+static struct nth_event fail_alloc, leak_free;
 
 bool alloc_injected_failure(void)
 {
-	allocs_made++;
-	if (alloc_to_fail == 0 || allocs_made != alloc_to_fail)
-		return false;
-	alloc_to_fail = 0;
-	return true;
+	return nth_event_hit(&fail_alloc);
 }
 
 unsigned long vm_fail_nth_alloc(unsigned long n)
 {
-	unsigned long made = allocs_made;
+	return nth_event_set(&fail_alloc, n);
+}
 
-	allocs_made = 0;
-	alloc_to_fail = n;
-	return made;
+unsigned long vm_leak_nth_free(unsigned long n)
+{
+	return nth_event_set(&leak_free, n);
 }
 
 phys_bytes alloc_mem_at(uint32_t pages, uint32_t flags, const char *where)
@@ -228,41 +248,27 @@ static bool in_pool(uint32_t first, uint32_t n)
 	return true;
 }
 
-/* Leak injection (vm_leak_nth_free): frees seen, and the one to skip. */
-static unsigned long frees_seen, free_to_leak;
-
-unsigned long vm_leak_nth_free(unsigned long n)
-{
-	unsigned long seen = frees_seen;
-
-	frees_seen = 0;
-	free_to_leak = n;
-	return seen;
-}
-
 void free_mem_at(phys_bytes base, uint32_t pages, const char *where)
 {
 	uint32_t first = base >> VM_PAGE_SHIFT;
 	char buf[160];
-	struct vm_site now;
 
 	if ((base & VM_PAGE_MASK) || pages == 0 || first >= pm.nframes ||
 	    pages > pm.nframes - first || !in_pool(first, pages))
 		panic("%s: bad range 0x%x, %u pages (outside the pool)", __func__, base, pages);
-	site_set(&now, where);
 	for (uint32_t f = first; f < first + pages; f++)
 		if (phys_frame_free(f))
 			panic("%s: frame 0x%x freed twice (range 0x%x, %u pages) at %s", __func__,
-			      f << VM_PAGE_SHIFT, base, pages, site_format(buf, sizeof(buf), &now));
-	if (free_to_leak && ++frees_seen == free_to_leak) {
-		free_to_leak = 0;
+			      f << VM_PAGE_SHIFT, base, pages,
+			      site_format_here(buf, sizeof(buf), where));
+	if (nth_event_hit(&leak_free)) {
 		vm_printf("inject: leaking frame 0x%08x (%u page%s): not freed at %s\n", base,
-			  pages, pages == 1 ? "" : "s", site_format(buf, sizeof(buf), &now));
+			  pages, pages == 1 ? "" : "s", site_format_here(buf, sizeof(buf), where));
 		return;
 	}
 #ifdef VMSCOPE_SANITY_BUILD
 	for (uint32_t f = first; f < first + pages; f++)
-		pm.site[f].freed = now;
+		site_set(&pm.site[f].freed, where);
 #endif
 	freemap_set(first, pages, true);
 	pm.nfree += pages;

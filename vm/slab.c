@@ -288,12 +288,10 @@ void slabfree_at(void *obj, size_t bytes, const char *where)
 	const char *why;
 	unsigned i;
 	struct slabheader *s = slab_of(obj, &i, &why);
-	char here[160];
-	struct vm_site now;
+	char here[160]; /* formatted only for a report */
 
-	site_set(&now, where);
-	site_format(here, sizeof(here), &now);
 	if (s == NULL || s->size != size) {
+		site_format_here(here, sizeof(here), where);
 		if (s != NULL)
 			sanity_report(SK_BAD_FREE, s->phys,
 				      "free of %p (%zu bytes) at %s: the pointer is in a slab of "
@@ -314,6 +312,7 @@ void slabfree_at(void *obj, size_t bytes, const char *where)
 	type = t->type;
 #endif
 	if (!in_use(s, i)) {
+		site_format_here(here, sizeof(here), where);
 		sanity_report_sites(SK_DOUBLE_FREE, s->phys, alloc, freed,
 				    "object %u (%s, %zu bytes) of slab page 0x%08x freed again at "
 				    "%s; ignored",
@@ -323,7 +322,7 @@ void slabfree_at(void *obj, size_t bytes, const char *where)
 	lock_page_unlock(s); /* as in slaballoc */
 	USE(s, s->used[i / 64] &= ~(1ULL << (i % 64)); memset(obj, SLAB_JUNK, size));
 #ifdef VMSCOPE_SANITY_BUILD
-	USE(s, t->sites.freed = now);
+	USE(s, site_set(&t->sites.freed, where));
 #endif
 	(void)freed;
 	(void)alloc;
