@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -828,6 +829,12 @@ int serve_main(int argc, char **argv)
 		say("signals: %s", strerror(errno));
 		return 1;
 	}
+#ifdef PR_SET_PTRACER
+	/* A server is there to be looked at: let the user's GDB attach
+	 * (scripts/vm-gdb --pid) where Yama allows only descendants. Same user
+	 * only, as ever; a failure (no Yama) changes nothing. */
+	(void)prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+#endif
 	/* The socket first: a second server gives up before it does anything. */
 	int lfd = open_socket(opt.socket);
 	if (lfd < 0)

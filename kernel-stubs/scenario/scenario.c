@@ -1388,6 +1388,21 @@ static int cmd_echo(struct word *a, int n)
 	return 0;
 }
 
+/* Where a debugger stops: `checkpoint NAME` calls this with the machine
+ * as the scenario left it (scripts/vm-gdb breaks here). Never inlined,
+ * and the empty asm keeps the call from being optimised away. */
+__attribute__((noinline)) void scn_checkpoint(const char *name)
+{
+	__asm__ volatile("" : : "r"(name) : "memory");
+}
+
+static int cmd_checkpoint(struct word *a, int n)
+{
+	(void)n;
+	scn_checkpoint(a[0].s);
+	return 0;
+}
+
 /* A region's mem type by the id VM reports (vm/memtype.h's numbering, part
  * of what dump prints): 1 anon, 2 contig, 3 phys, 4 shared, 5 cache. */
 static const char *mem_type_name(uint32_t id)
@@ -1832,6 +1847,7 @@ static const struct cmd cmds[] = {
 	{ "sanity", 0, 0, cmd_sanity, false, "sanity" },
 	{ "echo", 0, ANY, cmd_echo, false, "echo TEXT..." },
 	{ "dump", 1, 1, cmd_dump, false, "dump P" },
+	{ "checkpoint", 1, 1, cmd_checkpoint, false, "checkpoint NAME" },
 };
 
 static const struct cmd *cmd_find(const struct word *w)

@@ -74,4 +74,8 @@ enum scn_status scn_run(const struct scn_machine *m, const char *name, const cha
 enum scn_status scn_run_opts(const struct scn_machine *m, const char *name, const char *text,
 			     size_t len, unsigned flags);
 
+/* Called by the `checkpoint NAME` command, and nothing else: a debugger
+ * breaks here to look at the machine as the scenario left it. */
+void scn_checkpoint(const char *name);
+
 #endif
