@@ -331,7 +331,9 @@ See docs/gdb.md."""
 
 class VmCommand(gdb.Command):
     """Base of the `vm ...` commands: subclasses set NAME and define
-    run(argv); errors become one clear line."""
+    run(argv); errors become one clear line. self.raw is the argument
+    text as typed, for a PROC that is an expression ($vm_proc("A"):
+    string_to_argv would drop its quotes)."""
 
     NAME = None
 
@@ -339,6 +341,7 @@ class VmCommand(gdb.Command):
         super().__init__(self.NAME, gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
+        self.raw = arg.strip()
         try:
             argv = gdb.string_to_argv(arg)
             self.run(argv)
