@@ -336,6 +336,7 @@ class VmCommand(gdb.Command):
     string_to_argv would drop its quotes)."""
 
     NAME = None
+    NEEDS_VM = True  # False: works on any program (vm avl on a tree)
 
     def __init__(self):
         super().__init__(self.NAME, gdb.COMMAND_DATA)
@@ -344,6 +345,8 @@ class VmCommand(gdb.Command):
         self.raw = arg.strip()
         try:
             argv = gdb.string_to_argv(arg)
+            if self.NEEDS_VM:
+                require_vm()
             self.run(argv)
         except gdb.GdbError:
             raise
@@ -358,6 +361,17 @@ class VmCommand(gdb.Command):
 
     def run(self, argv):
         raise NotImplementedError
+
+
+def require_vm():
+    """Fail clearly unless there is a booted VM to look at: a live vm
+    process, a core file, or (QEMU) a target."""
+    if gdb.selected_inferior().pid == 0:
+        raise VmError("VM is not running: run it, attach to it (scripts/vm-gdb --pid PID) "
+                      "or load a core file")
+    symbol("vmproc")  # VM's binary is loaded
+    if int(symbol("vm_kinfo")["mem_bytes"]) == 0:
+        raise VmError("VM has not booted yet (vm_kinfo is empty): stop it later")
 
 
 def parse_number(s, what):
