@@ -255,10 +255,11 @@ def check_walk(w):
         hl, hr = n.hl, n.hr
         diff = hr - hl
         if n.balance != diff:
-            finding("%s: balance factor %+d, but height(right) - height(left) = %d - %d = %+d"
-                    % (n.name(), n.balance, hr, hl, diff), n)
+            finding("%s: balance factor %s, but height(right) - height(left) = %d - %d = %s"
+                    % (n.name(), _signed(n.balance), hr, hl, _signed(diff)), n)
         if diff > 1 or diff < -1:
-            finding("%s: unbalanced: height(right) - height(left) = %+d" % (n.name(), diff), n)
+            finding("%s: unbalanced: height(right) - height(left) = %s" % (n.name(), _signed(diff)),
+                    n)
         if prev is not None and prev.key >= n.key:
             finding("%s: key order: comes after %s in the tree but its key is not greater"
                     % (n.name(), prev.name()), n)
@@ -289,10 +290,17 @@ def validate(tree, regions=True, max_nodes=MAX_NODES):
     return check_walk(walk_tree(tree, regions, max_nodes))
 
 
+def _signed(v):
+    return "%+d" % v if v else "0"
+
+
 def summary(w, findings):
+    """The last line of `vm avl`: `tree ok: 7 nodes, height 3`, or
+    `tree BROKEN: 2 findings (7 nodes walked, height 3)`."""
     if findings:
-        return "tree BROKEN: %d finding%s (%d nodes walked, height %d)" % (
-            len(findings), "" if len(findings) == 1 else "s", len(w.nodes), w.height)
+        return "tree BROKEN: %d finding%s (%d node%s walked, height %d)" % (
+            len(findings), "" if len(findings) == 1 else "s", len(w.nodes),
+            "" if len(w.nodes) == 1 else "s", w.height)
     return "tree ok: %d node%s, height %d" % (len(w.nodes), "" if len(w.nodes) == 1 else "s",
                                               w.height)
 
@@ -308,7 +316,7 @@ def _label(n, w, marked):
     text = "0x%08x" % n.key
     if w.regions:
         text += " [0x%08x, 0x%08x) %s" % (n.vaddr, n.vaddr + n.length, _size(n.length))
-    text += " bal %s node 0x%x" % ("%+d" % n.balance if n.balance else "0", n.addr)
+    text += " bal %s node 0x%x" % (_signed(n.balance), n.addr)
     if n.addr in marked:
         text += "  <-- !"
     return text
