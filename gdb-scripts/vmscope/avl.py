@@ -431,6 +431,7 @@ Examples:
   vm avl -n &vmproc[3]"""
 
     NAME = "vm avl"
+    NEEDS_VM = False  # any program's trees (the test fixtures)
     __doc__ = __doc__ % DRAW_LIMIT
 
     def invoke(self, arg, from_tty):
