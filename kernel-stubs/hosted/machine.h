@@ -110,4 +110,25 @@ int mmu_translate(struct hosted_proc *p, vir_bytes va, phys_bytes *pa);
 /* Forget p's cached translations. */
 void mmu_flush(struct hosted_proc *p);
 
+/*
+ * For debuggers and tests: GDB calls these (`print mmu_debug_translate(ep,
+ * va)`), so they are an oracle independent of the GDB scripts' own page
+ * table decoder. They walk ep's page tables with the MMU's own code, but
+ * neither use nor change the TLB nor set accessed or dirty bits.
+ */
+
+/* mmu_debug_translate's answer when va has no translation. */
+#define MMU_DEBUG_NONE UINT64_MAX
+
+/* The physical address of va in ep's address space (a supervisor read,
+ * so kernel pages translate too) in the low 32 bits, and the effective
+ * I386_VM_PRESENT, _WRITE and _USER bits (page directory and table
+ * entries agreeing) in the high 32 bits; MMU_DEBUG_NONE when va is not
+ * present, its frame is beyond memory, or ep is not alive. */
+__attribute__((used, noinline)) uint64_t mmu_debug_translate(endpoint_t ep, uint32_t va);
+
+/* How many 4 KB pages of ep's user range [HOSTED_USER_LO, HOSTED_USER_HI)
+ * a user-mode read would translate (0 when ep is not alive). */
+__attribute__((used, noinline)) uint32_t mmu_debug_count(endpoint_t ep);
+
 #endif

@@ -27,15 +27,24 @@ static uint32_t *phys_word(phys_bytes pa)
 	return (uint32_t *)(void *)(hm.phys + pa);
 }
 
+/* Whether a walk is an access (sets the accessed and dirty bits, as the
+ * hardware does) or a debugger's look that leaves memory as it was. */
+enum walk_mode {
+	WALK_ACCESS,
+	WALK_PEEK,
+};
+
 /*
- * Walk p's page tables for va. Returns true with *pa set, or false with
- * *err the i386 page-fault error code.
+ * Walk p's page tables for va. Returns true with *pa set and *perm the
+ * effective I386_VM_PRESENT, _WRITE and _USER bits (both levels agreeing),
+ * or false with *err the i386 page-fault error code.
  */
-static bool walk(struct hosted_proc *p, vir_bytes va, bool write, bool user, phys_bytes *pa,
-		 uint32_t *err, bool *writable)
+static bool walk(struct hosted_proc *p, vir_bytes va, bool write, bool user, enum walk_mode mode,
+		 phys_bytes *pa, uint32_t *err, uint32_t *perm)
 {
 	uint32_t code = (write ? VM_PF_WRITE : 0) | (user ? VM_PF_USER : 0);
 	uint32_t *pde = phys_word(p->cr3 + I386_VM_PDE(va) * 4);
+	bool touch = mode == WALK_ACCESS;
 
 	if (!(*pde & I386_VM_PRESENT)) {
 		*err = code;
@@ -46,9 +55,10 @@ static bool walk(struct hosted_proc *p, vir_bytes va, bool write, bool user, phy
 			*err = code | VM_PF_PROT;
 			return false;
 		}
-		*pde |= I386_VM_ACC | (write ? I386_VM_DIRTY : 0);
+		if (touch)
+			*pde |= I386_VM_ACC | (write ? I386_VM_DIRTY : 0);
 		*pa = (*pde & 0xFFC00000u) | (va & 0x3FFFFFu);
-		*writable = (*pde & I386_VM_WRITE) != 0;
+		*perm = *pde & (I386_VM_PRESENT | I386_VM_WRITE | I386_VM_USER);
 		return *pa < hm.mem_bytes || (*err = code | VM_PF_PROT, false);
 	}
 	phys_bytes pt = *pde & I386_VM_ADDR_MASK;
@@ -66,10 +76,12 @@ static bool walk(struct hosted_proc *p, vir_bytes va, bool write, bool user, phy
 		*err = code | VM_PF_PROT;
 		return false;
 	}
-	*pde |= I386_VM_ACC;
-	*pte |= I386_VM_ACC | (write ? I386_VM_DIRTY : 0);
+	if (touch) {
+		*pde |= I386_VM_ACC;
+		*pte |= I386_VM_ACC | (write ? I386_VM_DIRTY : 0);
+	}
 	*pa = (*pte & I386_VM_ADDR_MASK) | (va & VM_PAGE_MASK);
-	*writable = (both & I386_VM_WRITE) != 0;
+	*perm = both & (I386_VM_PRESENT | I386_VM_WRITE | I386_VM_USER);
 	if (*pa >= hm.mem_bytes) {
 		*err = code | VM_PF_PROT;
 		return false;
@@ -89,7 +101,7 @@ static bool translate(struct hosted_proc *p, vir_bytes va, bool write, phys_byte
 {
 	uint32_t vpn = va >> VM_PAGE_SHIFT;
 	struct hosted_tlb *t = &p->tlb[vpn % HOSTED_TLB_SIZE];
-	bool writable;
+	uint32_t perm;
 
 	if (t->valid && t->vpn == vpn) {
 		if (write && !t->writable) {
@@ -104,14 +116,14 @@ static bool translate(struct hosted_proc *p, vir_bytes va, bool write, phys_byte
 		}
 		/* A first write through a clean entry walks to set D. */
 	}
-	if (!walk(p, va, write, true, pa, err, &writable)) {
+	if (!walk(p, va, write, true, WALK_ACCESS, pa, err, &perm)) {
 		t->valid = false;
 		return false;
 	}
 	t->valid = true;
 	t->vpn = vpn;
 	t->pfn = *pa >> VM_PAGE_SHIFT;
-	t->writable = writable;
+	t->writable = (perm & I386_VM_WRITE) != 0;
 	t->dirty = write;
 	return true;
 }
@@ -200,12 +212,11 @@ int mmu_kaccess(struct hosted_proc *p, vir_bytes va, void *buf, size_t len, bool
 	while (len > 0) {
 		size_t chunk = VM_PAGE_SIZE - (va & VM_PAGE_MASK);
 		phys_bytes pa;
-		uint32_t err;
-		bool writable;
+		uint32_t err, perm;
 
 		if (chunk > len)
 			chunk = len;
-		if (!walk(p, va, write, false, &pa, &err, &writable))
+		if (!walk(p, va, write, false, WALK_ACCESS, &pa, &err, &perm))
 			return EFAULT;
 		if (write)
 			memcpy(hm.phys + pa, b, chunk);
@@ -220,8 +231,40 @@ int mmu_kaccess(struct hosted_proc *p, vir_bytes va, void *buf, size_t len, bool
 
 int mmu_translate(struct hosted_proc *p, vir_bytes va, phys_bytes *pa)
 {
-	uint32_t err;
-	bool writable;
+	uint32_t err, perm;
 
-	return walk(p, va, false, false, pa, &err, &writable) ? 0 : EFAULT;
+	return walk(p, va, false, false, WALK_ACCESS, pa, &err, &perm) ? 0 : EFAULT;
+}
+
+uint64_t mmu_debug_translate(endpoint_t ep, uint32_t va)
+{
+	struct hosted_proc *p = hosted_proc(ep);
+	phys_bytes pa;
+	uint32_t err, perm;
+
+	if (p == NULL || p->cr3 == 0 || p->cr3 >= hm.mem_bytes)
+		return MMU_DEBUG_NONE;
+	if (!walk(p, va, false, false, WALK_PEEK, &pa, &err, &perm))
+		return MMU_DEBUG_NONE;
+	return (uint64_t)perm << 32 | pa;
+}
+
+uint32_t mmu_debug_count(endpoint_t ep)
+{
+	struct hosted_proc *p = hosted_proc(ep);
+	uint32_t n = 0;
+
+	if (p == NULL || p->cr3 == 0 || p->cr3 >= hm.mem_bytes)
+		return 0;
+	for (uint64_t va = HOSTED_USER_LO; va < HOSTED_USER_HI; va += VM_PAGE_SIZE) {
+		phys_bytes pa;
+		uint32_t err, perm;
+		uint32_t pde = *phys_word(p->cr3 + I386_VM_PDE((vir_bytes)va) * 4);
+
+		if (pde & I386_VM_BIGPAGE)
+			continue; /* a 4 MB page is not a 4K mapping */
+		if (walk(p, (vir_bytes)va, false, true, WALK_PEEK, &pa, &err, &perm))
+			n++;
+	}
+	return n;
 }
