@@ -66,6 +66,7 @@ class Check:
         self.blocks = {}  # phys_block address -> dict, one claim each
         self.mapped = {}  # phys_block address -> page records pointing at it
         self.cacherefs = {}  # phys_block address -> references from cached blocks
+        self.prs = {}  # phys_region address -> dict, each read once
 
     def find(self, kind, text):
         self.findings.append("%s: %s" % (kind, text))
@@ -307,7 +308,7 @@ class Check:
         for key, pr_addr in utils.radix_items(vmp["vm_pages"]):
             npages += 1
             v = key << SHIFT
-            pr = phys_region.read(pr_addr)
+            pr = self.prs[pr_addr] = phys_region.read(pr_addr)
             pb_addr = pr["ph"]
             if pb_addr == 0:
                 self.find("region", "%s: page 0x%08x has no phys_block" % (who, v))
@@ -369,7 +370,7 @@ class Check:
             while q and refs <= limit:
                 refs += 1
                 seen.add(q)
-                qr = phys_region.read(q)
+                qr = self.prs.get(q) or phys_region.read(q)
                 if qr["ph"] != pb_addr:
                     self.find("refcount", "block 0x%x lists a page record of block at 0x%x"
                               % (pb["phys"], qr["ph"]))
