@@ -133,6 +133,7 @@ class Check:
     def slab(self):
         listed = set()
         counts = {}
+        full = slab.slab_list("SLAB_FULL")
         for size, lst, addr, h in slab.slab_pages():
             frame = h["phys"]
             if (h["magic"] != C.SLAB_MAGIC or h["size"] != size or h["list"] != lst
@@ -147,11 +148,11 @@ class Check:
                 self.find("slab", "page at 0x%x (physical 0x%08x) says it is frame 0x%08x"
                           % (addr, vp, frame))
             nused = bin(slab.used_bits(addr)).count("1")
-            if nused != h["nused"] or h["nused"] == 0 or (lst == slab.SLAB_FULL) != (
+            if nused != h["nused"] or h["nused"] == 0 or (lst == full) != (
                     h["nused"] == h["nobjs"]):
                 self.find("slab", "page 0x%08x (%u-byte objects): %u in use, bitmap has %u, "
                           "%u objects, on the %s list" % (frame, size, h["nused"], nused,
-                                                          h["nobjs"], "full" if lst == 2 else
+                                                          h["nobjs"], "full" if lst == full else
                                                           "partial"))
             c = counts.setdefault(size, [0, 0])
             c[0] += 1

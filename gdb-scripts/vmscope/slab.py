@@ -20,7 +20,15 @@ from . import constants as C
 from . import utils
 from .utils import VmError, out, u
 
-SLAB_PARTIAL, SLAB_FULL = 1, 2  # enum slab_list of slab.c
+
+
+def slab_list(name):
+    """A member of slab.c's enum slab_list (SLAB_PARTIAL, SLAB_FULL), from
+    VM's debug info: no header has it for gen_constants.py."""
+    try:
+        return int(gdb.parse_and_eval(name))
+    except gdb.error:
+        raise VmError("no %s in VM's debug info: is this VM's binary, built with -g?" % name)
 
 
 class RawStruct:
@@ -109,8 +117,9 @@ def caches():
 def slab_pages(limit=1 << 22):
     """(size, list, header address, header dict) of every slab page on the
     caches' lists; a broken list raises VmError naming the page."""
+    lists = (slab_list("SLAB_PARTIAL"), slab_list("SLAB_FULL"))
     for size, c in caches():
-        for lst in (SLAB_PARTIAL, SLAB_FULL):
+        for lst in lists:
             s, n = u(c["list"][lst]), 0
             while s:
                 h = slabheader.read(s)
