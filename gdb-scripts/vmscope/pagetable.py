@@ -292,13 +292,16 @@ Examples:
     NAME = "vm pt"
 
     def run(self, argv):
-        if len(argv) not in (1, 2):
+        if not argv:
             raise VmError("usage: vm pt PROC [VADDR]")
-        vmp = utils.find_proc(argv[0])
-        if len(argv) == 1:
-            print_all(vmp)
+        # PROC may be an expression with spaces ($vm_proc("A")); VADDR is
+        # the last word when there are two or more.
+        words = self.raw.rsplit(None, 1)
+        if len(argv) == 1 or len(words) == 1:
+            print_all(utils.find_proc(self.raw))
             return
-        v = utils.parse_number(argv[1], "VADDR")
+        vmp = utils.find_proc(words[0])
+        v = utils.parse_number(words[1], "VADDR")
         if not 0 <= v <= 0xFFFFFFFF:
             raise VmError("VADDR %#x is not a 32-bit address" % v)
         print_chain(vmp, v)

@@ -282,9 +282,9 @@ Examples:
     NAME = "vm phys"
 
     def run(self, argv):
-        if len(argv) != 1:
+        if not argv:
             raise VmError("usage: vm phys PADDR")
-        pa = utils.parse_number(argv[0], "PADDR")
+        pa = utils.parse_number(self.raw, "PADDR")
         reader = memory.phys_reader()
         if pa < 0 or pa >= reader.size():
             raise VmError("physical address %#x is beyond the machine's memory (%d MB, up to %#x)"

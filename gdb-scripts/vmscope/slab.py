@@ -290,10 +290,8 @@ Example:
     NAME = "vm slab"
 
     def run(self, argv):
-        if len(argv) > 1:
-            raise VmError("usage: vm slab [ADDR]")
         if argv:
-            for line in describe(utils.parse_number(argv[0], "vm slab")):
+            for line in describe(utils.parse_number(self.raw, "vm slab")):
                 out(line)
             return
         rows = stats()

@@ -376,7 +376,12 @@ def require_vm():
 
 def parse_number(s, what):
     try:
-        return int(gdb.parse_and_eval(s))
+        v = gdb.parse_and_eval(s)
+        if v.type.strip_typedefs().code in (gdb.TYPE_CODE_STRUCT, gdb.TYPE_CODE_UNION):
+            v = v.address  # a structure stands for where it is
+        if v is None:
+            raise ValueError
+        return u(v)
     except (gdb.error, ValueError):
         raise VmError("%s: not a number or expression: %s" % (what, s))
 
