@@ -158,7 +158,8 @@ static void memory_split(struct vt_sample *v)
 	m->slab = st->pages_slab;
 	m->pagetables = st->pages_pagetables;
 	m->vm = st->pages_vm;
-	uint64_t fixed = (uint64_t)m->free + m->slab + m->pagetables + m->vm;
+	/* VM's metadata is taken before the pool: not part of it. */
+	uint64_t fixed = (uint64_t)m->free + m->slab + m->pagetables;
 	uint64_t rest = fixed < m->total ? m->total - fixed : 0;
 	for (size_t i = 0; i < v->nprocs; i++) {
 		const struct vmi_proc *p = &v->procs[i].p;

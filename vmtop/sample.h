@@ -34,7 +34,8 @@ struct vt_proc {
 };
 
 /* Physical memory by owner, in pages: the segments of the header's bar.
- * private + shared + cache + slab + pagetables + vm + free = total. */
+ * private + shared + cache + slab + pagetables + free = total (the page
+ * pool); vm, VM's fixed metadata, is taken before the pool. */
 struct vt_memory {
 	uint32_t total; /* the page pool */
 	uint32_t free;
@@ -43,7 +44,7 @@ struct vt_memory {
 	uint32_t cache;      /* frames only the cache holds (the rest of the pool) */
 	uint32_t slab;       /* VM's objects */
 	uint32_t pagetables; /* page directories and tables */
-	uint32_t vm;         /* VM's fixed metadata */
+	uint32_t vm;         /* VM's fixed metadata (outside the pool) */
 };
 
 struct vt_sample {
