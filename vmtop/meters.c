@@ -103,19 +103,9 @@ int meters_draw(struct ui *u, int y)
 	x = ui_put(y, x, v->pf_nomem_rate > 0 ? CRT_WARN : CRT_VALUE, "%.1f", v->pf_nomem_rate);
 	y++;
 
-	char num[16];
-	x = ui_put(y, 0, CRT_LABEL, "Calls/s ");
-	x = ui_put(y, x, CRT_VALUE, "%.1f", v->calls_rate);
-	x = ui_put(y, x, CRT_LABEL, "  Cache ");
-	x = ui_put(y, x, CRT_VALUE, "%u", v->cache.blocks);
-	x = ui_put(y, x, CRT_LABEL, " blk ");
-	x = ui_put(y, x, CRT_VALUE, "%s",
-		   size_str(vt_kib(v->cache.pages, v->page_size), num, sizeof(num)));
-	x = ui_put(y, x, CRT_LABEL, " hit ");
-	if (v->cache_hit_ratio < 0)
-		x = ui_put(y, x, CRT_VALUE, "-");
-	else
-		x = ui_put(y, x, CRT_VALUE, "%.0f%%", 100 * v->cache_hit_ratio);
+	/* Most important first: a narrow screen cuts the end. */
+	x = ui_put(y, 0, CRT_LABEL, "Procs ");
+	x = ui_put(y, x, CRT_VALUE, "%zu", v->nprocs);
 	x = ui_put(y, x, CRT_LABEL, "  Sanity ");
 	if (!v->have_sanity) {
 		x = ui_put(y, x, CRT_VALUE, "-");
@@ -129,7 +119,17 @@ int meters_draw(struct ui *u, int y)
 			x = ui_put(y, x, CRT_WARN, " (%llu since boot)",
 				   (unsigned long long)v->sanity.total_findings);
 	}
-	x = ui_put(y, x, CRT_LABEL, "  Procs ");
-	ui_put(y, x, CRT_VALUE, "%zu", v->nprocs);
+	char num[16];
+	x = ui_put(y, x, CRT_LABEL, "  Calls/s ");
+	x = ui_put(y, x, CRT_VALUE, "%.1f", v->calls_rate);
+	/* The number of blocks is on the cache screen (Tab). */
+	x = ui_put(y, x, CRT_LABEL, "  Cache ");
+	x = ui_put(y, x, CRT_VALUE, "%s",
+		   size_str(vt_kib(v->cache.pages, v->page_size), num, sizeof(num)));
+	x = ui_put(y, x, CRT_LABEL, " hit ");
+	if (v->cache_hit_ratio < 0)
+		x = ui_put(y, x, CRT_VALUE, "-");
+	else
+		x = ui_put(y, x, CRT_VALUE, "%.0f%%", 100 * v->cache_hit_ratio);
 	return n + 2;
 }

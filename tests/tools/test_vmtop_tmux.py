@@ -194,7 +194,7 @@ class Interactive(Base):
         s = p.wait(lambda s: len(rows(s)[0]) == 3, "A, B and C")
         self.assertRegex(s, r"(?m)^Mem\[")
         self.assertIn("Faults/s", s)
-        self.assertRegex(s, r"Cache 1 blk 4K")
+        self.assertRegex(s, r"Cache 4K hit -")
         self.assertRegex(s, r"Sanity (\d+ checks \d+ findings|-)")
         self.assertRegex(s, r"Procs 3")
         self.assertIn("F1Help", s.splitlines()[-1])
