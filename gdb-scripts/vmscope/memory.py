@@ -69,12 +69,46 @@ class HostedPhys(PhysReader):
             )
 
 
+class QemuPhys(PhysReader):
+    """The i386 machine under QEMU: physical reads through the gdbstub's
+    PhyMemMode (virtual reads use the current CR3, so another process's
+    page tables must be read physically). The mode is switched on for
+    each read and off again, so GDB's own reads stay virtual."""
+
+    name = "QEMU physical memory (Qqemu.PhyMemMode)"
+
+    def __init__(self):
+        self.bytes = int(symbol("vm_kinfo")["mem_bytes"])
+        if self.bytes == 0:
+            raise VmError("VM has not booted yet (vm_kinfo is empty)")
+
+    def size(self):
+        return self.bytes
+
+    def read(self, pa, n):
+        self.check(pa, n)
+        gdb.execute("maintenance packet Qqemu.PhyMemMode:1", to_string=True)
+        try:
+            gdb.execute("maintenance flush dcache", to_string=True)
+            return bytes(gdb.selected_inferior().read_memory(pa, n))
+        except gdb.MemoryError:
+            raise VmError("cannot read physical address 0x%x through QEMU" % pa)
+        finally:
+            gdb.execute("maintenance packet Qqemu.PhyMemMode:0", to_string=True)
+            gdb.execute("maintenance flush dcache", to_string=True)
+
+
 def _hosted_probe():
     return gdb.lookup_global_symbol("hm") is not None
 
 
+def _qemu_probe():
+    conn = getattr(gdb.selected_inferior(), "connection", None)
+    return conn is not None and conn.type == "remote"
+
+
 # (probe, class): the first whose probe is true reads physical memory.
-READERS = [(_hosted_probe, HostedPhys)]
+READERS = [(_hosted_probe, HostedPhys), (_qemu_probe, QemuPhys)]
 
 
 def phys_reader():
