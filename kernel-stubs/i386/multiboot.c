@@ -15,6 +15,7 @@ struct mb_mod {
 };
 
 #define MB_INFO_MEM 0x1u
+#define MB_INFO_CMDLINE 0x4u
 #define MB_INFO_MODS 0x8u
 
 struct mb_boot mb_boot;
@@ -59,6 +60,10 @@ void multiboot_read(uint32_t magic, uint32_t info)
 		ram = KERN_MAX_MEM;
 	mb_boot.ram_bytes = ram & ~(BIG_PAGE_SIZE - 1);
 	mb_boot.modules_end = 0;
+	if (mi->flags & MB_INFO_CMDLINE) {
+		strncpy(mb_boot.cmdline, low(mi->cmdline), MB_NAME_LEN - 1);
+		mb_boot.cmdline[MB_NAME_LEN - 1] = '\0';
+	}
 	if (!(mi->flags & MB_INFO_MODS) || mi->mods_count == 0)
 		return;
 	if (mi->mods_count > MB_MAX_MODULES)

@@ -25,7 +25,8 @@ struct mb_boot {
 	uint32_t ram_bytes; /* contiguous memory from 0, rounded down to 4 MB */
 	uint32_t nmodules;
 	struct mb_module modules[MB_MAX_MODULES];
-	uint32_t modules_end; /* one past the last module byte (physical) */
+	uint32_t modules_end;      /* one past the last module byte (physical) */
+	char cmdline[MB_NAME_LEN]; /* the kernel's command line (QEMU -append) */
 };
 
 extern struct mb_boot mb_boot;
