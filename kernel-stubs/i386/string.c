@@ -1,5 +1,6 @@
 /* The C library functions vm/, the scenario runner and the compiler use. */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
@@ -21,10 +22,19 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+/* Whole words where it can: QEMU's TCG runs rep stosl four times faster
+ * than rep stosb, and the kernel fills all of memory at every boot. */
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	uint32_t word = (uint8_t)c * 0x01010101u;
+
+	if (((uintptr_t)d & 3) == 0 && n >= 4) {
+		size_t words = n / 4;
+		n &= 3;
+		__asm__ volatile("rep stosl" : "+D"(d), "+c"(words) : "a"(word) : "memory");
+	}
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(word) : "memory");
 	return dst;
 }
 
