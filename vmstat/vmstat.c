@@ -69,6 +69,9 @@ static const char usage_text[] =
     "  -S, --unit-pages     memory in pages, not KiB\n"
     "      --json           JSON, one document per line\n"
     "      --socket PATH    the server's socket (default: %s)\n"
+    "      --target T       where VM runs: qemu:PATH, the debug socket of an i386\n"
+    "                       guest (scripts/qemu --serve PATH), or a socket PATH;\n"
+    "                       the same as --socket PATH\n"
     "      --timeout MS     give up on a reply after MS milliseconds (default: %d)\n"
     "  -h, --help           this help\n"
     "  -V, --version        the version\n"
@@ -1066,7 +1069,7 @@ static int set_mode(enum mode m)
 	return 0;
 }
 
-enum { O_JSON = 256, O_SOCKET, O_SANITY, O_RUN, O_TIMEOUT };
+enum { O_JSON = 256, O_SOCKET, O_SANITY, O_RUN, O_TIMEOUT, O_TARGET };
 
 static const struct option long_options[] = {
 	{ "stats", no_argument, NULL, 's' },
@@ -1084,6 +1087,7 @@ static const struct option long_options[] = {
 	{ "unit-pages", no_argument, NULL, 'S' },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "socket", required_argument, NULL, O_SOCKET },
+	{ "target", required_argument, NULL, O_TARGET },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -1147,6 +1151,13 @@ static int parse_args(int argc, char **argv)
 			break;
 		case O_SOCKET:
 			opt.socket = optarg;
+			break;
+		case O_TARGET:
+			/* qemu:PATH is the guest's COM2 socket, which carries
+			 * the same protocol (docs/qemu.md): an alias of --socket. */
+			opt.socket = strncmp(optarg, "qemu:", 5) == 0 ? optarg + 5 : optarg;
+			if (opt.socket[0] == '\0')
+				return usage_error("bad target: %s (qemu:PATH or PATH)", optarg);
 			break;
 		case O_TIMEOUT:
 			if (!parse_count(optarg, &ms, 1) || ms > 3600 * 1000)

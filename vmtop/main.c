@@ -1,5 +1,5 @@
 /*
- * vmtop [-b] [-n N] [-d SECS] [-s COLUMN] [--mono] [--socket PATH]
+ * vmtop [-b] [-n N] [-d SECS] [-s COLUMN] [--mono] [--socket PATH | --target T]
  *
  * A live view of VM's memory, as htop is of a Linux system's
  * (docs/vmtop.md). Options follow top where they fit: -b batch mode, -n
@@ -17,14 +17,17 @@
 static int usage(FILE *f, int status)
 {
 	fprintf(
-	    f, "usage: vmtop [-b] [-n N] [-d SECS] [-s COLUMN] [--mono] [--socket PATH]\n"
-	       "  -b            batch mode: print snapshots as text (no curses)\n"
-	       "  -n N          N snapshots (batch), or N refreshes, then exit\n"
-	       "  -d SECS       seconds between refreshes (default 2; fractions allowed)\n"
-	       "  -s COLUMN     sort by COLUMN: ep name rss pss shr cow vsz reg flt (default rss)\n"
-	       "  --mono        no colours\n"
-	       "  --socket PATH the server's socket (default: as vmstat, see docs/serve.md)\n"
-	       "Keys: h or F1 in vmtop; docs/vmtop.md.\n");
+	    f,
+	    "usage: vmtop [-b] [-n N] [-d SECS] [-s COLUMN] [--mono] [--socket PATH | --target T]\n"
+	    "  -b            batch mode: print snapshots as text (no curses)\n"
+	    "  -n N          N snapshots (batch), or N refreshes, then exit\n"
+	    "  -d SECS       seconds between refreshes (default 2; fractions allowed)\n"
+	    "  -s COLUMN     sort by COLUMN: ep name rss pss shr cow vsz reg flt (default rss)\n"
+	    "  --mono        no colours\n"
+	    "  --socket PATH the server's socket (default: as vmstat, see docs/serve.md)\n"
+	    "  --target T    where VM runs: qemu:PATH, the debug socket of an i386 guest\n"
+	    "                (scripts/qemu --serve PATH), or a socket PATH (as --socket)\n"
+	    "Keys: h or F1 in vmtop; docs/vmtop.md.\n");
 	return status;
 }
 
@@ -35,6 +38,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 'S' },
+		{ "target", required_argument, NULL, 'T' },
 		{ "mono", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -81,6 +85,16 @@ int main(int argc, char **argv)
 		}
 		case 'S':
 			o.socket = optarg;
+			break;
+		case 'T':
+			/* qemu:PATH: the guest's COM2 socket, the same protocol
+			 * (docs/qemu.md), so an alias of --socket. */
+			o.socket = strncmp(optarg, "qemu:", 5) == 0 ? optarg + 5 : optarg;
+			if (o.socket[0] == '\0') {
+				fprintf(stderr, "vmtop: --target wants qemu:PATH or PATH, not %s\n",
+					optarg);
+				return usage(stderr, 2);
+			}
 			break;
 		case 'M':
 			o.mono = true;

@@ -6,9 +6,10 @@
  * exits. After each file a record `result INDEX STATUS OFFSET` goes to the
  * debugcon port: the file's status and where its output ends on COM1.
  *
- * The command line (QEMU -append) knows one word, crash-test: execute an
+ * The command line (QEMU -append) knows the words crash-test: execute an
  * invalid instruction at once, so that tests see the exception path (the
- * registers on the console, KEXIT_PANIC).
+ * registers on the console, KEXIT_PANIC); and serve: keep the machine the
+ * last file leaves and serve the debug call on COM2 (debugport.c).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include "../scenario/scenario.h"
 #include "console.h"
 #include "cpu.h"
+#include "debugport.h"
 #include "machine.h"
 #include "multiboot.h"
 #include "paging.h"
@@ -147,6 +149,11 @@ void kmain(uint32_t magic, uint32_t info)
 		console_printf("vmkernel: no scenario files (pass them as multiboot modules: "
 			       "-initrd FILE)\n");
 		cpu_exit(KEXIT_ERROR);
+	}
+	/* Serve mode: the debug call on COM2 (debugport.c, docs/qemu.md). */
+	if (has_word(mb_boot.cmdline, "serve")) {
+		debugport_init();
+		debugport_run(&machine);
 	}
 	enum scn_status worst = SCN_PASSED;
 	for (uint32_t i = 0; i < mb_boot.nmodules; i++) {
