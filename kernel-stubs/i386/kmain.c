@@ -22,8 +22,11 @@
 #include "machine.h"
 #include "multiboot.h"
 #include "paging.h"
+#include "proc.h"
 #include "uaccess.h"
 #include "x86.h"
+
+#define INIT_MEM_BYTES (16u << 20) /* VM's memory for init=NAME */
 
 void kmain(uint32_t magic, uint32_t info);
 
@@ -154,6 +157,10 @@ void kmain(uint32_t magic, uint32_t info)
 	/* The modules go to the top of RAM, out of every scenario's pool. */
 	uint32_t mods_lo = multiboot_relocate(mb_boot.ram_bytes);
 	machine_setup(mods_lo & ~(BIG_PAGE_SIZE - 1), virt_to_phys(__kernel_end));
+	/* init=NAME: run boot-time programs in ring 3 instead (proc.c). */
+	char init[MB_NAME_LEN];
+	if (proc_init_requested(mb_boot.cmdline, init, sizeof(init)))
+		proc_run_init(init, INIT_MEM_BYTES);
 	if (mb_boot.nmodules == 0) {
 		console_printf("vmkernel: no scenario files (pass them as multiboot modules: "
 			       "-initrd FILE)\n");
