@@ -98,6 +98,12 @@ void cpu_init(void)
 	outb(0xA1, 0xFF);
 }
 
+void cpu_set_gate(int vector, uint32_t handler, int dpl)
+{
+	idt[vector] = (struct idt_entry){ (uint16_t)handler, SEL_KCODE, 0,
+					  (uint8_t)(0x8E | (dpl << 5)), (uint16_t)(handler >> 16) };
+}
+
 _Noreturn void cpu_exit(enum kexit code)
 {
 	outb(0xF4, (uint8_t)code);

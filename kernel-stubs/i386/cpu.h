@@ -28,6 +28,10 @@ enum kexit {
 /* Load the GDT, TSS and IDT. Interrupts stay off: the kernel only polls. */
 void cpu_init(void);
 
+/* Point interrupt gate vector at handler, callable from ring dpl (3: the
+ * system-call gate). For ring-3 processes (proc.c). */
+void cpu_set_gate(int vector, uint32_t handler, int dpl);
+
 /* Leave QEMU with code; does not return. */
 _Noreturn void cpu_exit(enum kexit code);
 

@@ -20,11 +20,15 @@
 #include "console.h"
 #include "cpu.h"
 #include "debugport.h"
+#include "exec.h"
 #include "machine.h"
 #include "multiboot.h"
 #include "paging.h"
+#include "proc.h"
 #include "uaccess.h"
 #include "x86.h"
+
+#define INIT_MEM_BYTES (16u << 20) /* VM's memory for init=NAME */
 
 void kmain(uint32_t magic, uint32_t info);
 
@@ -64,6 +68,15 @@ static int m_call(void *ctx, message *m)
 {
 	(void)ctx;
 	return machine_call(m);
+}
+
+static int m_exec(void *ctx, endpoint_t ep, const void *image, size_t len, int *killed)
+{
+	(void)ctx;
+	bool k;
+	int r = machine_exec(ep, image, len, &k, NULL, NULL);
+	*killed = k;
+	return r;
 }
 
 static int m_access(void *ctx, endpoint_t ep, vir_bytes va, void *buf, size_t len, int write)
@@ -106,7 +119,7 @@ static const struct scn_machine machine = {
 	.halt = m_halt,
 	.spawn = m_spawn,
 	.fork = m_fork,
-	.exec = NULL, /* not yet: docs/qemu.md */
+	.exec = m_exec,
 	.exit = m_exit,
 	.call = m_call,
 	.access = m_access,
@@ -143,8 +156,13 @@ void kmain(uint32_t magic, uint32_t info)
 #endif
 	if (has_word(mb_boot.cmdline, "crash-test"))
 		__asm__ volatile("ud2");
-	uint32_t kend = virt_to_phys(__kernel_end);
-	machine_setup(mb_boot.ram_bytes, mb_boot.modules_end > kend ? mb_boot.modules_end : kend);
+	/* The modules go to the top of RAM, out of every scenario's pool. */
+	uint32_t mods_lo = multiboot_relocate(mb_boot.ram_bytes);
+	machine_setup(mods_lo & ~(BIG_PAGE_SIZE - 1), virt_to_phys(__kernel_end));
+	/* init=NAME: run boot-time programs in ring 3 instead (proc.c). */
+	char init[MB_NAME_LEN];
+	if (proc_init_requested(mb_boot.cmdline, init, sizeof(init)))
+		proc_run_init(init, INIT_MEM_BYTES);
 	if (mb_boot.nmodules == 0) {
 		console_printf("vmkernel: no scenario files (pass them as multiboot modules: "
 			       "-initrd FILE)\n");
@@ -158,6 +176,8 @@ void kmain(uint32_t magic, uint32_t info)
 	enum scn_status worst = SCN_PASSED;
 	for (uint32_t i = 0; i < mb_boot.nmodules; i++) {
 		const struct mb_module *mod = &mb_boot.modules[i];
+		if (mod->file)
+			continue; /* read by exec, not run */
 		enum scn_status s = scn_run(&machine, mod->name, mod->data, mod->len);
 		debugcon_printf("result %lu %d %lu\n", (unsigned long)i, (int)s,
 				(unsigned long)console_offset());

@@ -29,7 +29,7 @@ static const void *low(uint32_t p)
 	return (const void *)(uintptr_t)p;
 }
 
-/* Copy word index w (0 or 1) of the module string s into out. */
+/* Copy word index w (0, 1 or 2) of the module string s into out. */
 static void word(const char *s, int w, char *out)
 {
 	while (*s == ' ')
@@ -79,10 +79,42 @@ void multiboot_read(uint32_t magic, uint32_t info)
 		const char *s = mods[i].string ? low(mods[i].string) : "";
 		word(s, 0, m->path);
 		word(s, 1, m->name);
+		char kind[MB_NAME_LEN];
+		word(s, 2, kind);
+		m->file = strcmp(kind, "file") == 0;
 		if (m->name[0] == '\0')
 			strcpy(m->name, m->path);
 		if (m->end > mb_boot.modules_end)
 			mb_boot.modules_end = m->end;
 	}
 	mb_boot.nmodules = mi->mods_count;
+}
+
+uint32_t multiboot_relocate(uint32_t ram_bytes)
+{
+	uint32_t top = ram_bytes;
+
+	/* Highest first: each module moves up (top is above every module),
+	 * and never over one that has not moved yet. */
+	for (uint32_t n = mb_boot.nmodules; n > 0; n--) {
+		struct mb_module *m = NULL;
+		for (uint32_t i = 0; i < mb_boot.nmodules; i++) {
+			struct mb_module *c = &mb_boot.modules[i];
+			if (c->start < top && (m == NULL || c->start > m->start))
+				m = c;
+		}
+		if (m == NULL)
+			break;
+		uint32_t to = (top - (uint32_t)m->len) & ~0xFFFu;
+		if (m->len > top || to < m->start)
+			kpanic("multiboot: no room for %s (%lu bytes) at the top of memory",
+			       m->path, (unsigned long)m->len);
+		memmove(phys_to_virt(to), m->data, m->len);
+		m->data = phys_to_virt(to);
+		m->start = to;
+		m->end = to + (uint32_t)m->len;
+		top = to;
+	}
+	mb_boot.modules_end = 0;
+	return top;
 }

@@ -6,6 +6,7 @@
 #ifndef I386_MULTIBOOT_H
 #define I386_MULTIBOOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct mb_module {
 	uint32_t start, end;    /* physical */
 	char path[MB_NAME_LEN]; /* the module's first word: its file */
 	char name[MB_NAME_LEN]; /* the second word if given, else the path */
+	bool file;              /* third word "file": data for exec, not a scenario */
 };
 
 struct mb_boot {
@@ -35,5 +37,12 @@ extern struct mb_boot mb_boot;
  * through the boot page directory's identity map of the first 4 MB.
  * Panics when it is not a multiboot v1 loader or something is missing. */
 void multiboot_read(uint32_t magic, uint32_t info);
+
+/* Move the modules to the top of RAM (below ram_bytes, through the
+ * direct map), so that the memory right after the kernel image is the
+ * pool as on the hosted machine whatever the modules' size (an
+ * executable of several MB). Returns the lowest physical address they
+ * now use; modules_end becomes 0. */
+uint32_t multiboot_relocate(uint32_t ram_bytes);
 
 #endif

@@ -79,8 +79,7 @@ static bool lookup(struct kproc *p, vir_bytes va, uint32_t **pde, uint32_t **pte
 	return (**pte & PTE_P) != 0;
 }
 
-/* Hand VM the fault and see what it did. 0 to retry, or an errno. */
-static int deliver_fault(struct kproc *p, vir_bytes va, uint32_t err)
+int uaccess_deliver_fault(struct kproc *p, vir_bytes va, uint32_t err)
 {
 	message m;
 
@@ -159,7 +158,7 @@ int uaccess_user(struct kproc *p, vir_bytes va, void *buf, size_t len, bool writ
 				    p->name, (unsigned long)va, MAX_RETRIES, (unsigned long)err);
 				return EIO;
 			}
-			int r = deliver_fault(p, addr, err);
+			int r = uaccess_deliver_fault(p, addr, err);
 			if (r != 0)
 				return r;
 		}

@@ -30,6 +30,11 @@ int uaccess_kernel(struct kproc *p, vir_bytes va, void *buf, size_t len, bool wr
  * Sets the accessed bits, as the hardware's walk would. */
 int uaccess_translate(struct kproc *p, vir_bytes va, phys_bytes *pa);
 
+/* Hand VM p's page fault at va (error code err, PF_* bits) as a
+ * VM_PAGEFAULT message and see what it did: 0 (resolved: retry),
+ * EFAULT (refused: SIGSEGV), ENOMEM (SIGBUS) or EIO (printed). */
+int uaccess_deliver_fault(struct kproc *p, vir_bytes va, uint32_t err);
+
 /* From trap(): a page fault at addr. True when it was uaccess_copy's
  * (recorded, and the copy made to return -1). */
 bool uaccess_fault(struct trapframe *tf, uint32_t addr);

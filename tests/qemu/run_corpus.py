@@ -2,17 +2,20 @@
 """Run scenario files on the i386 machine (QEMU) and on the hosted machine
 and require the same result from both.
 
-    run_corpus.py --vm VM --kernel KERNEL [--batch N] PATH...
+    run_corpus.py --vm VM --kernel KERNEL [--batch N] [--root DIR] PATH...
 
 PATH is a scenario file or a directory (its *.scn); files listed in
 known-differences.txt are skipped with their reason. Each scenario must end
 with the same exit status and print the same text in QEMU as `vm run` does
 on the hosted machine, run the way tests/CMakeLists.txt runs it: from
-tests/scenarios by its relative path, or, when a NAME.expect is beside it,
+tests/scenarios (or --root DIR: the exec corpus runs from the build tree,
+where its executables are) by its relative path, or, when a NAME.expect is beside it,
 from its own directory by its file name and compared with the expect file
 (tests/scenarios/expect.sh). Up to N files share one boot of QEMU (each
 still runs on a freshly booted VM: the kernel boots and halts VM per
 file); the kernel's debugcon records say where each file's output ends.
+The files a scenario execs go along as modules (scripts/qemu's
+with_exec_files).
 A boot that dies (panic, timeout) fails the file it died in, and the rest
 of the batch is booted again.
 """
@@ -54,7 +57,7 @@ def known_differences():
 
 
 class Scenario:
-    def __init__(self, path):
+    def __init__(self, path, root=SCENARIOS):
         self.path = os.path.abspath(path)
         expect = self.path[:-len(".scn")] + ".expect"
         self.expect = expect if os.path.exists(expect) else None
@@ -62,10 +65,10 @@ class Scenario:
             self.cwd = os.path.dirname(self.path)
             self.name = os.path.basename(self.path)
         else:
-            self.cwd = SCENARIOS
-            self.name = os.path.relpath(self.path, SCENARIOS)
-        # QEMU runs from tests/scenarios; the kernel calls the file name.
-        self.module = (os.path.relpath(self.path, SCENARIOS), self.name)
+            self.cwd = root
+            self.name = os.path.relpath(self.path, root)
+        # QEMU runs from root; the kernel calls the file name.
+        self.module = (os.path.relpath(self.path, root), self.name)
 
     def reference(self, vm):
         """(status, output) the hosted machine gives."""
@@ -78,15 +81,16 @@ class Scenario:
         return r.returncode, r.stdout
 
 
-def boot(kernel, batch, timeout):
+def boot(kernel, batch, timeout, root):
     """Boot QEMU once on batch. Returns ([(status, output)] for the files
     that finished, how the boot ended, seconds)."""
     with tempfile.TemporaryDirectory(prefix="vmscope-qemu.") as tmp:
         records = os.path.join(tmp, "results")
-        argv = qemu.qemu_argv(kernel, [s.module for s in batch], debugcon=records)
+        modules = qemu.with_exec_files([s.module for s in batch], root)
+        argv = qemu.qemu_argv(kernel, modules, debugcon=records)
         start = time.monotonic()
         try:
-            r = subprocess.run(argv, cwd=SCENARIOS, stdin=subprocess.DEVNULL,
+            r = subprocess.run(argv, cwd=root, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
             out, rc = r.stdout, r.returncode
             ending = qemu.status_of(rc)[1] or ""
@@ -119,6 +123,9 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--root", default=SCENARIOS,
+                    help="run and name the scenarios from here (default tests/scenarios); "
+                    "known-differences.txt names them DIRNAME/PATH then")
     ap.add_argument("paths", nargs="+")
     # A Scenario outside tests/scenarios (tests/qemu/scenarios) is named by
     # its path relative to tests/scenarios, ../qemu/scenarios/NAME.scn.
@@ -131,18 +138,21 @@ def main():
         else:
             files.append(p)
     known = known_differences()
+    root = os.path.abspath(args.root)
     todo = []
     for f in files:
-        rel = os.path.relpath(os.path.abspath(f), SCENARIOS)
+        rel = os.path.relpath(os.path.abspath(f), root)
+        if root != SCENARIOS:
+            rel = os.path.join(os.path.basename(root), rel)
         if rel in known:
             print("skip  %s: %s" % (rel, known[rel]))
         else:
-            todo.append(Scenario(f))
+            todo.append(Scenario(f, root))
     todo_all = list(todo)
     failed, boots, qemu_secs = [], 0, 0.0
     while todo:
         batch = todo[:args.batch]
-        results, ending, secs = boot(args.kernel, batch, args.timeout)
+        results, ending, secs = boot(args.kernel, batch, args.timeout, root)
         boots += 1
         qemu_secs += secs
         for s, (status, output) in zip(batch, results):

@@ -50,6 +50,15 @@ def main():
     check("several files: the worst status and the output of vm run", rc == hrc == 2 and
           out == hout, "qemu %d, vm run %d\n--- qemu\n%s--- vm run\n%s" % (rc, hrc, out, hout))
 
+    # The files a scenario execs go along as modules, relative to it, and
+    # a scenario in another directory finds its own.
+    exec_dir = os.path.join(args.build, "tests", "scenarios-exec")
+    files = ["scenarios-exec/exec-errors.scn", "scenarios-exec/exec-nomem.scn"]
+    rc, out, _ = run(script + files, cwd=os.path.dirname(exec_dir))
+    hrc, hout, _ = run([args.vm, "run"] + files, cwd=os.path.dirname(exec_dir))
+    check("exec: the executables go along, output as vm run", rc == hrc == 0 and out == hout,
+          "qemu %d, vm run %d\n--- qemu\n%s--- vm run\n%s" % (rc, hrc, out, hout))
+
     rc, out, _ = run(script + ["failing/assert-false.scn"])
     check("a failed check exits 1", rc == 1, "%d" % rc)
 
