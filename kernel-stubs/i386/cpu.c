@@ -12,7 +12,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "../../vm/vm.h"
 #include "console.h"
+#include "fmt.h"
+#include "paging.h"
 #include "uaccess.h"
 #include "x86.h"
 
@@ -152,6 +155,19 @@ void trap(struct trapframe *tf)
 {
 	if (tf->vector == 14 && uaccess_fault(tf, read_cr2()))
 		return;
+	if (tf->vector == 14 && (tf->cs & 3) == 0 && (tf->err & 3) == 3 &&
+	    paging_is_protected(read_cr2())) {
+		/* A write to a slab page VM keeps locked (the VM_SANITY build):
+		 * VM names the object; then stop, as the hosted machine does. */
+		char code[32];
+		uint32_t pa = read_cr2() - KERN_VBASE;
+		scn_snprintf(code, sizeof(code), "eip 0x%08lx", (unsigned long)tf->eip);
+		console_printf("\nvmkernel: a write to locked memory at 0x%08lx (%s)\n",
+			       (unsigned long)pa, code);
+		vm_locked_write(pa, code);
+		console_printf("VM: stopped at a write to a locked object (GDB: docs/qemu.md)\n");
+		cpu_exit(KEXIT_PANIC);
+	}
 	const char *name =
 	    tf->vector < 32 && trap_names[tf->vector] ? trap_names[tf->vector] : "reserved";
 	console_printf("\nvmkernel: unexpected exception %lu (%s), error code 0x%lx\n",

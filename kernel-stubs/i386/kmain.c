@@ -147,13 +147,6 @@ void kmain(uint32_t magic, uint32_t info)
 	cpu_init();
 	multiboot_read(magic, info);
 	paging_init(mb_boot.ram_bytes);
-#ifdef VMSCOPE_SANITY_BUILD
-	/* VM locks its slab pages read-only through sys_protect, which needs
-	 * the direct map in 4 KB pages: not yet (docs/qemu.md). */
-	console_printf("vmkernel: the VM_SANITY build needs sys_protect, which the i386 machine "
-		       "does not have yet\n");
-	cpu_exit(KEXIT_ERROR);
-#endif
 	if (has_word(mb_boot.cmdline, "crash-test"))
 		__asm__ volatile("ud2");
 	/* The modules go to the top of RAM, out of every scenario's pool. */

@@ -302,18 +302,19 @@ int sys_kill(endpoint_t ep, int sig)
 	return VM_OK;
 }
 
-/*
- * Not yet: VM's view of memory is made of 4 MB pages, and making one 4 KB
- * slab page read-only needs the direct map split into 4 KB page tables.
- * Only the VM_SANITY build calls this (sanity/lock.c), and that build is
- * not run on this machine yet (docs/qemu.md).
- */
+/* VM's view of memory is made of 4 MB pages; the part holding p is split
+ * into 4 KB pages the first time (paging.c). Only the VM_SANITY build calls
+ * this (sanity/lock.c: read-only slab pages); a write to a locked page
+ * faults in trap() (cpu.c), which has VM describe the object. */
 int sys_protect(phys_bytes p, size_t len, enum protect_mode mode)
 {
-	(void)p;
-	(void)len;
-	(void)mode;
-	return ENOSYS;
+	if (paging_protect(p, (uint32_t)len, mode == PROTECT_RO) != 0) {
+		console_printf("vmkernel: sys_protect 0x%lx+0x%lx: no page table left to split the "
+			       "direct map\n",
+			       (unsigned long)p, (unsigned long)len);
+		return ENOMEM;
+	}
+	return VM_OK;
 }
 
 void sys_diagprint(const char *s, size_t len)

@@ -8,6 +8,7 @@
 #ifndef I386_PAGING_H
 #define I386_PAGING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Build the direct map of ram_bytes (a multiple of 4 MB, at most
@@ -22,5 +23,15 @@ void paging_load(uint32_t cr3);
 
 /* Drop the TLB's non-global entries (a CR3 reload). */
 void paging_flush(void);
+
+/* Make the direct map of [pa, pa + len) read-only (ro) or writable
+ * again, 4 KB at a time: the 4 MB page holding it is split into a page
+ * table first (from a small static pool). 0, or -1 when the pool is out
+ * of tables or the range is beyond the direct map. */
+int paging_protect(uint32_t pa, uint32_t len, bool ro);
+
+/* Whether a supervisor write fault at va hit the direct map made
+ * read-only by paging_protect. */
+bool paging_is_protected(uint32_t va);
 
 #endif
