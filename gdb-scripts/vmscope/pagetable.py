@@ -7,6 +7,8 @@ never VM's pointers, so the same decoder serves the hosted machine, a core
 file and QEMU. The functions here (entry decoding, PDE/PTE lookup, the
 present user mappings) are what vm phys reuses.
 """
+import gdb
+
 from . import constants as C
 from . import memory, utils
 from .utils import VmError, out
@@ -259,10 +261,25 @@ def print_chain(vmp, v):
     out(vm_page_line(vmp, v, pte))
 
 
+def current_proc():
+    """The process whose page directory the CPU's CR3 holds (QEMU's
+    gdbstub has CR3; the hosted machine has no CPU to ask)."""
+    try:
+        cr3 = int(gdb.parse_and_eval("$cr3")) & C.I386_VM_ADDR_MASK
+    except (gdb.error, TypeError, ValueError):
+        raise VmError("usage: vm pt PROC [VADDR] (no CR3 to find the current process here)")
+    for _, vmp in utils.procs():
+        if int(vmp["vm_pt"]["pt_dir_phys"]) == cr3:
+            return vmp
+    raise VmError("CR3 0x%08x is no process's page directory (the kernel's own?): give PROC"
+                  % cr3)
+
+
 class VmPt(utils.VmCommand):
     """Decode a process's i386 page tables from physical memory.
 
 Usage: vm pt PROC [VADDR]
+       vm pt            (the process whose page directory CR3 holds: QEMU)
 
 PROC is an endpoint, a process name, or an expression of type struct
 vmproc or a pointer to one ($vm_proc("A"), &vmproc[2]). The walk starts
@@ -293,7 +310,8 @@ Examples:
 
     def run(self, argv):
         if not argv:
-            raise VmError("usage: vm pt PROC [VADDR]")
+            print_all(current_proc())
+            return
         # PROC may be an expression with spaces ($vm_proc("A")); VADDR is
         # the last word when there are two or more.
         words = self.raw.rsplit(None, 1)

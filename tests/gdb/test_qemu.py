@@ -121,6 +121,7 @@ def main():
                  "echo @@cr3D\\n", "p/x $vm_proc(\"D\").vm_pt.pt_dir_phys",
                  "break uaccess_copy", "continue",
                  "echo @@stopA\\n", "p/x $cr3", "monitor info tlb", "vm pt A",
+                 "echo @@cur\\n", "vm pt", "echo @@curend\\n",
                  "continue",
                  "echo @@stopD\\n", "p/x $cr3", "monitor info tlb", "echo @@end\\n"]
         argv = [QEMU_GDB, "--build", BUILD, "--batch"]
@@ -146,7 +147,8 @@ def main():
     cr3A = gdbtest.section(out, "@@cr3A", "@@cr3D")[-1].split()[-1]
     cr3D = gdbtest.section(out, "@@cr3D", "@@stopA")
     cr3D = [l for l in cr3D if l.startswith("$")][-1].split()[-1]
-    stopA = gdbtest.section(out, "@@stopA", "@@stopD")
+    stopA = gdbtest.section(out, "@@stopA", "@@cur")
+    cur_pt = gdbtest.section(out, "@@cur", "@@curend")
     stopD = gdbtest.section(out, "@@stopD", "@@end")
     cur = [l for l in stopA if re.match(r"^\$\d+ = ", l)][0].split()[-1]
     gdbtest.expect_equal("stopped with A's page directory loaded", int(cur, 16) & ~0xFFF,
@@ -155,6 +157,9 @@ def main():
     gdbtest.expect_equal("vm pt A (decoded while not current) = monitor info tlb", ptA,
                          tlb(stopA))
     gdbtest.expect_equal("vm pt A (current) = monitor info tlb", mappings(stopA), tlb(stopA))
+    gdbtest.expect_equal("vm pt without PROC: the process CR3 holds (A)", cur_pt[0],
+                         [l for l in stopA if l.startswith("process A")][0])
+    gdbtest.expect_equal("vm pt without PROC = vm pt A", mappings(cur_pt), mappings(stopA))
     cur = [l for l in stopD if re.match(r"^\$\d+ = ", l)][0].split()[-1]
     gdbtest.expect_equal("stopped with D's page directory loaded", int(cur, 16) & ~0xFFF,
                          int(cr3D, 16))
