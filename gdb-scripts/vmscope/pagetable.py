@@ -267,7 +267,7 @@ def current_proc():
     try:
         cr3 = int(gdb.parse_and_eval("$cr3")) & C.I386_VM_ADDR_MASK
     except (gdb.error, TypeError, ValueError):
-        raise VmError("usage: vm pt PROC [VADDR] (no CR3 to find the current process here)")
+        raise VmError("usage: vm pt PROC [VADDR]")  # no CPU to ask (hosted)
     for _, vmp in utils.procs():
         if int(vmp["vm_pt"]["pt_dir_phys"]) == cr3:
             return vmp
