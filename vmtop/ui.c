@@ -176,7 +176,8 @@ static void draw(struct ui *u)
 	int y0 = 1, y1 = LINES - 1; /* the screen's lines are [y0, y1) */
 	if (u->state == VT_VERSION_MISMATCH) {
 		char msg[512];
-		snprintf(msg, sizeof(msg), "version mismatch: %s", sampler_error(u->s));
+		/* libvminfo's message says "version mismatch: ..." itself. */
+		snprintf(msg, sizeof(msg), "%s", sampler_error(u->s));
 		draw_notice(y0 + 1, CRT_ERROR, msg);
 		draw_notice(y0 + 4, CRT_DEFAULT,
 			    "vmtop and this VM speak different versions of the debug call; "
