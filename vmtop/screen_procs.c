@@ -123,26 +123,6 @@ bool procs_key(struct ui *u, int ch)
 	size_t page = LINES > 10 ? (size_t)LINES - 10 : 1;
 
 	switch (ch) {
-	case KEY_UP:
-	case 'k':
-		sel = sel > 0 ? sel - 1 : 0;
-		break;
-	case KEY_DOWN:
-	case 'j':
-		sel = sel + 1 < n ? sel + 1 : sel;
-		break;
-	case KEY_PPAGE:
-		sel = sel > page ? sel - page : 0;
-		break;
-	case KEY_NPAGE:
-		sel = sel + page < n ? sel + page : (n ? n - 1 : 0);
-		break;
-	case KEY_HOME:
-		sel = 0;
-		break;
-	case KEY_END:
-		sel = n ? n - 1 : 0;
-		break;
 	case KEY_F(6):
 	case '>':
 	case '.':
@@ -167,7 +147,8 @@ bool procs_key(struct ui *u, int ch)
 		regions_open(u, u->rows[sel]->p.endpoint, u->rows[sel]->p.name);
 		return true;
 	default:
-		return false;
+		if (!ui_cursor_key(ch, n, 1, page, &sel))
+			return false;
 	}
 	if (n)
 		u->sel_ep = u->rows[sel]->p.endpoint;

@@ -177,20 +177,6 @@ bool regions_key(struct ui *u, int ch)
 	size_t sel = region_row(u), n = u->nregs;
 
 	switch (ch) {
-	case KEY_UP:
-	case 'k':
-		sel = sel > 0 ? sel - 1 : 0;
-		break;
-	case KEY_DOWN:
-	case 'j':
-		sel = sel + 1 < n ? sel + 1 : sel;
-		break;
-	case KEY_HOME:
-		sel = 0;
-		break;
-	case KEY_END:
-		sel = n ? n - 1 : 0;
-		break;
 	case CRT_KEY_ESC:
 	case KEY_LEFT:
 	case KEY_BACKSPACE:
@@ -211,7 +197,9 @@ bool regions_key(struct ui *u, int ch)
 		fetch_pages(u);
 		return true;
 	default:
-		return false;
+		/* PgUp/PgDn: a screenful of regions. */
+		if (!ui_cursor_key(ch, n, 1, LINES > 10 ? (size_t)LINES - 10 : 1, &sel))
+			return false;
 	}
 	if (n)
 		u->reg_sel = u->regs[sel].start;
@@ -358,24 +346,6 @@ bool pages_key(struct ui *u, int ch)
 	case KEY_RIGHT:
 		sel = sel + 1 < n ? sel + 1 : sel;
 		break;
-	case KEY_UP:
-		sel = sel >= cpr ? sel - cpr : sel;
-		break;
-	case KEY_DOWN:
-		sel = sel + cpr < n ? sel + cpr : sel;
-		break;
-	case KEY_PPAGE:
-		sel = sel > page ? sel - page : 0;
-		break;
-	case KEY_NPAGE:
-		sel = sel + page < n ? sel + page : (n ? n - 1 : 0);
-		break;
-	case KEY_HOME:
-		sel = 0;
-		break;
-	case KEY_END:
-		sel = n ? n - 1 : 0;
-		break;
 	case CRT_KEY_ESC:
 	case KEY_BACKSPACE:
 	case 127:
@@ -383,7 +353,9 @@ bool pages_key(struct ui *u, int ch)
 		free_pages(u);
 		return true;
 	default:
-		return false;
+		/* Up and Down go a row of cells. */
+		if (!ui_cursor_key(ch, n, cpr, page, &sel))
+			return false;
 	}
 	u->pg_sel = sel;
 	return true;

@@ -46,6 +46,38 @@ int ui_put(int y, int x, int role, const char *fmt, ...)
 	return x + n;
 }
 
+bool ui_cursor_key(int ch, size_t n, size_t step, size_t page, size_t *sel)
+{
+	size_t s = *sel, last = n ? n - 1 : 0;
+
+	switch (ch) {
+	case KEY_UP:
+	case 'k':
+		s = s >= step ? s - step : s;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		s = s + step < n ? s + step : s;
+		break;
+	case KEY_PPAGE:
+		s = s > page ? s - page : 0;
+		break;
+	case KEY_NPAGE:
+		s = s + page < n ? s + page : last;
+		break;
+	case KEY_HOME:
+		s = 0;
+		break;
+	case KEY_END:
+		s = last;
+		break;
+	default:
+		return false;
+	}
+	*sel = s;
+	return true;
+}
+
 bool ui_match(const char *name, size_t len, const char *needle)
 {
 	size_t n = strlen(needle), l = strnlen(name, len);

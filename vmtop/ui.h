@@ -96,4 +96,9 @@ int ui_put(int y, int x, int role, const char *fmt, ...) __attribute__((format(p
 /* Name contains needle, ignoring case. */
 bool ui_match(const char *name, size_t len, const char *needle);
 
+/* The cursor keys every list shares: Up/k and Down/j move *sel by step
+ * (one row, or one row of page cells), PgUp/PgDn by page, Home/End to
+ * the ends, within [0, n). False for any other key (*sel unchanged). */
+bool ui_cursor_key(int ch, size_t n, size_t step, size_t page, size_t *sel);
+
 #endif
