@@ -24,6 +24,31 @@ void avl_init(struct avl_tree *t)
 {
 	t->root = NULL;
 	t->count = 0;
+	t->augment = NULL;
+}
+
+void avl_init_augmented(struct avl_tree *t, void (*augment)(struct avl_node *n))
+{
+	avl_init(t);
+	t->augment = augment;
+}
+
+void avl_augment_path(const struct avl_tree *t, struct avl_node *n)
+{
+	if (t->augment == NULL)
+		return;
+	for (; n != NULL; n = n->parent)
+		t->augment(n);
+}
+
+/* A rotation moved x under z: their subtrees changed (z's now holds what
+ * x's held, so nothing above them changes). */
+static void augment_rotated(const struct avl_tree *t, struct avl_node *x, struct avl_node *z)
+{
+	if (t->augment) {
+		t->augment(x);
+		t->augment(z);
+	}
 }
 
 static inline int max_int(int a, int b)
@@ -63,6 +88,7 @@ static struct avl_node *rotate_left(struct avl_tree *t, struct avl_node *x)
 		USE(b, b->parent = x);
 	USE(z, z->left = x; z->parent = p; z->balance = (int8_t)zb);
 	replace_child(t, p, x, z);
+	augment_rotated(t, x, z);
 	return z;
 }
 
@@ -81,6 +107,7 @@ static struct avl_node *rotate_right(struct avl_tree *t, struct avl_node *x)
 		USE(b, b->parent = x);
 	USE(z, z->right = x; z->parent = p; z->balance = (int8_t)zb);
 	replace_child(t, p, x, z);
+	augment_rotated(t, x, z);
 	return z;
 }
 
@@ -114,6 +141,9 @@ int avl_insert(struct avl_tree *t, struct avl_node *n)
 	USE(n, n->left = NULL; n->right = NULL; n->parent = parent; n->balance = 0);
 	USE(link, *link = n); /* t->root, or a child link of parent */
 	t->count++;
+	/* Summaries first, for the tree as it is now: each rotation below
+	 * then only recomputes the two nodes it moves. */
+	avl_augment_path(t, n);
 
 	/* Retrace: the subtree rooted at child grew by one level. */
 	child = n;
@@ -178,6 +208,8 @@ void avl_remove(struct avl_tree *t, struct avl_node *n)
 	}
 	t->count--;
 	USE(n, n->left = NULL; n->right = NULL; n->parent = NULL; n->balance = 0);
+	/* p is the lowest node whose subtree lost something. */
+	avl_augment_path(t, p);
 
 	/* Retrace: p's subtree on left_side got one level lower. */
 	while (p != NULL) {

@@ -31,7 +31,7 @@ int do_spawn(message *m)
 	vmp->vm_endpoint = ep;
 	memcpy(vmp->vm_name, m->m_spawn.name, VM_PROC_NAME_LEN);
 	vmp->vm_name[VM_PROC_NAME_LEN - 1] = '\0';
-	avl_init(&vmp->vm_regions_avl);
+	map_init_tree(vmp);
 	radix_init(&vmp->vm_pages);
 	vmp->vm_brk_base = vmp->vm_brk = vm_kinfo.brk_base;
 	sys_vmctl(ep, VMCTL_SETADDRSPACE, vmp->vm_pt.pt_dir_phys);

@@ -39,7 +39,7 @@ int do_fork(message *m)
 	child->vm_endpoint = cep;
 	memcpy(child->vm_name, m->m_fork.name, VM_PROC_NAME_LEN);
 	child->vm_name[VM_PROC_NAME_LEN - 1] = '\0';
-	avl_init(&child->vm_regions_avl);
+	map_init_tree(child);
 	radix_init(&child->vm_pages);
 	child->vm_brk_base = parent->vm_brk_base;
 	child->vm_brk = parent->vm_brk;

@@ -52,30 +52,97 @@ bool map_range_free(struct vmproc *vmp, vir_bytes v, vir_bytes len)
 	return r == NULL || r->vaddr >= v + len;
 }
 
+/*
+ * The free-range summary of r's subtree, from r and its children's:
+ * lowest start, highest end, and the largest gap between two regions of
+ * the subtree.
+ */
+static void region_summary(const struct vir_region *r, vir_bytes *lo, vir_bytes *hi, vir_bytes *gap)
+{
+	const struct avl_node *l = r->node.left, *g = r->node.right;
+	vir_bytes end = r->vaddr + r->length;
+
+	*lo = l ? REGION(l)->sub_lo : r->vaddr;
+	*hi = g ? REGION(g)->sub_hi : end;
+	*gap = 0;
+	if (l) {
+		*gap = REGION(l)->sub_gap;
+		if (r->vaddr - REGION(l)->sub_hi > *gap)
+			*gap = r->vaddr - REGION(l)->sub_hi;
+	}
+	if (g) {
+		if (REGION(g)->sub_gap > *gap)
+			*gap = REGION(g)->sub_gap;
+		if (REGION(g)->sub_lo - end > *gap)
+			*gap = REGION(g)->sub_lo - end;
+	}
+}
+
+static void region_augment(struct avl_node *n)
+{
+	struct vir_region *r = REGION(n);
+	vir_bytes lo, hi, gap;
+
+	region_summary(r, &lo, &hi, &gap);
+	if (r->sub_lo != lo || r->sub_hi != hi || r->sub_gap != gap)
+		USE(r, r->sub_lo = lo; r->sub_hi = hi; r->sub_gap = gap);
+}
+
+void map_init_tree(struct vmproc *vmp)
+{
+	avl_init_augmented(&vmp->vm_regions_avl, region_augment);
+}
+
+/* r's length changed: its subtree's and its ancestors' summaries. */
+static void region_resized(struct vmproc *vmp, struct vir_region *r)
+{
+	avl_augment_path(&vmp->vm_regions_avl, &r->node);
+}
+
+struct find_free {
+	vir_bytes minv, maxv, len;
+};
+
+/* Highest start of a free range of f->len bytes inside [lo, hi) and
+ * [minv, maxv), or 0. */
+static vir_bytes fit(const struct find_free *f, vir_bytes lo, vir_bytes hi)
+{
+	if (lo < f->minv)
+		lo = f->minv;
+	if (hi > f->maxv)
+		hi = f->maxv;
+	return hi > lo && hi - lo >= f->len ? hi - f->len : 0;
+}
+
+/*
+ * The highest fit among the free ranges of [lo, hi) around the regions of
+ * n's subtree, where lo is the end of the region before the subtree and hi
+ * the start of the one after it. A subtree whose gaps are all too small,
+ * or that lies outside [minv, maxv), is skipped whole; the recursion is as
+ * deep as the tree (AVL: < 1.45 log2 n).
+ */
+static vir_bytes find_free_in(const struct find_free *f, const struct avl_node *n, vir_bytes lo,
+			      vir_bytes hi)
+{
+	if (n == NULL)
+		return fit(f, lo, hi);
+	const struct vir_region *r = REGION(n);
+	vir_bytes clo = lo > f->minv ? lo : f->minv, chi = hi < f->maxv ? hi : f->maxv;
+	if (chi <= clo || chi - clo < f->len)
+		return 0;
+	if (r->sub_gap < f->len && r->sub_lo - lo < f->len && hi - r->sub_hi < f->len)
+		return 0;
+	vir_bytes v = find_free_in(f, n->right, r->vaddr + r->length, hi);
+	return v ? v : find_free_in(f, n->left, lo, r->vaddr);
+}
+
 vir_bytes map_find_free(struct vmproc *vmp, vir_bytes minv, vir_bytes maxv, vir_bytes len)
 {
-	vir_bytes hi = maxv;
-	struct avl_node *n = maxv > 0 ? avl_lookup_le(&vmp->vm_regions_avl, maxv - 1) : NULL;
+	struct find_free f = { minv, maxv, len };
 
 	if (len == 0 || maxv < minv || maxv - minv < len)
 		return 0;
-	for (;;) {
-		vir_bytes lo = minv;
-		if (n) {
-			struct vir_region *r = REGION(n);
-			vir_bytes end = r->vaddr + r->length;
-			if (end > lo)
-				lo = end;
-		}
-		if (hi >= lo && hi - lo >= len)
-			return hi - len;
-		if (n == NULL)
-			return 0;
-		hi = REGION(n)->vaddr;
-		if (hi < minv || hi - minv < len)
-			return 0;
-		n = avl_prev(n);
-	}
+	return find_free_in(&f, vmp->vm_regions_avl.root, 0, maxv);
 }
 
 struct phys_region *map_phys_at(struct vmproc *vmp, vir_bytes v)
@@ -409,6 +476,7 @@ static void region_trim_tail(struct vmproc *vmp, struct vir_region *r, vir_bytes
 	map_unreference_range(vmp, newend, r->vaddr + r->length);
 	vmp->vm_virtual -= PAGES(r->vaddr + r->length - newend);
 	USE(r, r->length = newend - r->vaddr);
+	region_resized(vmp, r);
 }
 
 /* r loses [hole, hole_end) from its middle; r2 becomes [hole_end, end). */
@@ -436,6 +504,7 @@ static void region_split(struct vmproc *vmp, struct vir_region *r, vir_bytes hol
 		key++;
 	}
 	USE(r, r->resident -= moved; r->length = hole - r->vaddr);
+	region_resized(vmp, r);
 	USE(r2, r2->resident += moved);
 	vmp->vm_virtual -= PAGES(hole_end - hole);
 	if (avl_insert(&vmp->vm_regions_avl, &r2->node) != 0)
@@ -541,10 +610,12 @@ int map_region_extend(struct vmproc *vmp, struct vir_region *r, vir_bytes newlen
 	}
 	vmp->vm_virtual += PAGES(newlen - r->length);
 	USE(r, r->length = newlen);
+	region_resized(vmp, r);
 	if (r->grp_next != r && group_fill(r, old_end, r->vaddr + newlen) != VM_OK) {
 		map_unreference_range(vmp, old_end, r->vaddr + newlen);
 		vmp->vm_virtual -= PAGES(r->vaddr + newlen - old_end);
 		USE(r, r->length = old_end - r->vaddr);
+		region_resized(vmp, r);
 		return ENOMEM;
 	}
 	return VM_OK;
@@ -700,6 +771,17 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 				      "%s: region 0x%x+0x%x overlaps the one before "
 				      "(ending 0x%x)",
 				      who, r->vaddr, r->length, prev_end);
+			findings++;
+		}
+		vir_bytes lo, hi, gap;
+		region_summary(r, &lo, &hi, &gap);
+		if (r->sub_lo != lo || r->sub_hi != hi || r->sub_gap != gap) {
+			sanity_report(
+			    SK_AVL, SANITY_NO_FRAME,
+			    "%s: region 0x%x+0x%x: free-range summary 0x%x-0x%x gap 0x%x, "
+			    "its subtree has 0x%x-0x%x gap 0x%x",
+			    who, r->vaddr, r->length, r->sub_lo, r->sub_hi, r->sub_gap, lo, hi,
+			    gap);
 			findings++;
 		}
 		prev_end = r->vaddr + r->length;

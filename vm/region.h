@@ -76,6 +76,11 @@ struct vir_region {
 	struct vir_region *grp_next, *grp_prev;
 	vir_bytes grp_off;
 	uint32_t grant; /* VR_SAFEMAP: the grant it was mapped through */
+	/* The region tree is augmented (avl_init_augmented): each region
+	 * knows, for its subtree, the lowest start, the highest end and the
+	 * largest gap between two of its regions, so that map_find_free finds
+	 * a free range in O(log n). */
+	vir_bytes sub_lo, sub_hi, sub_gap;
 };
 
 /* Whether fresh pages of r may keep old contents: only for a region
@@ -85,6 +90,9 @@ static inline bool region_uninit(const struct vir_region *r)
 {
 	return (r->flags & VR_UNINITIALIZED) && (r->parent->vm_flags & VMF_PRIV);
 }
+
+/* Make vmp's region tree empty (augmented with the free-range summary). */
+void map_init_tree(struct vmproc *vmp);
 
 /* Region of vmp containing addr, or NULL. */
 struct vir_region *map_lookup(struct vmproc *vmp, vir_bytes addr);

@@ -37,6 +37,10 @@ struct item {
 	struct avl_node node;
 	uint32_t key_copy;
 	int in_tree;
+	/* For the augmented tree: the item's weight, and its subtree's node
+	 * count and total weight as the tree keeps them. */
+	uint32_t weight, sub_count;
+	uint64_t sub_weight;
 };
 
 static uint64_t rng_state;
@@ -720,6 +724,89 @@ static void test_avl_check_unbalanced(void **state)
 	assert_non_null(strstr(why, "0x00000001"));
 }
 
+/* The augmentation under test: subtree node count and total weight. */
+static unsigned augment_calls;
+
+static void count_augment(struct avl_node *n)
+{
+	struct item *it = item_of(n), *l = item_of(n->left), *r = item_of(n->right);
+
+	augment_calls++;
+	it->sub_count = 1 + (l ? l->sub_count : 0) + (r ? r->sub_count : 0);
+	it->sub_weight = it->weight + (l ? l->sub_weight : 0) + (r ? r->sub_weight : 0);
+}
+
+/* Every node's summary equals its subtree recounted; returns the count. */
+static uint32_t verify_summaries(struct avl_node *n, uint64_t *weight)
+{
+	uint64_t wl = 0, wr = 0;
+
+	if (n == NULL) {
+		*weight = 0;
+		return 0;
+	}
+	uint32_t c = 1 + verify_summaries(n->left, &wl) + verify_summaries(n->right, &wr);
+	struct item *it = item_of(n);
+	*weight = it->weight + wl + wr;
+	if (it->sub_count != c || it->sub_weight != *weight)
+		fail_msg("key 0x%x: summary %u nodes / weight %llu, subtree has %u / %llu", n->key,
+			 it->sub_count, (unsigned long long)it->sub_weight, c,
+			 (unsigned long long)*weight);
+	return c;
+}
+
+/* Random inserts, removes and weight changes: after each, every node's
+ * summary is right, and each operation recomputes O(log n) summaries. */
+static void test_avl_augmented(void **state)
+{
+	enum { N = 2000, NOPS = 20000 };
+	static struct item items[N];
+	struct avl_tree t;
+	uint64_t total;
+	unsigned worst = 0;
+
+	(void)state;
+	rng_seed(0xa11a0001u);
+	avl_init_augmented(&t, count_augment);
+	for (uint32_t i = 0; i < N; i++)
+		item_set(&items[i], i * 7 + 3);
+	for (int op = 0; op < NOPS; op++) {
+		struct item *it = &items[rng_below(N)];
+		augment_calls = 0;
+		if (!it->in_tree) {
+			it->weight = rng_below(1000);
+			assert_int_equal(avl_insert(&t, &it->node), 0);
+			it->in_tree = 1;
+		} else if (rng_below(3) == 0) {
+			it->weight = rng_below(1000);
+			avl_augment_path(&t, &it->node);
+		} else {
+			avl_remove(&t, &it->node);
+			it->in_tree = 0;
+		}
+		if (augment_calls > worst)
+			worst = augment_calls;
+		assert_int_equal(verify_summaries(t.root, &total), t.count);
+		assert_check_ok(&t);
+	}
+	/* A tree of 2000 nodes is at most 15 high: a path and a few rotations. */
+	assert_true(worst <= 2 * 16 + 8);
+	uint64_t want = 0;
+	for (uint32_t i = 0; i < N; i++)
+		want += items[i].in_tree ? items[i].weight : 0;
+	assert_int_equal(total, want);
+	/* A plain tree never calls one. */
+	struct avl_tree plain;
+	struct item a;
+	avl_init(&plain);
+	item_set(&a, 1);
+	augment_calls = 0;
+	assert_int_equal(avl_insert(&plain, &a.node), 0);
+	avl_augment_path(&plain, &a.node);
+	avl_remove(&plain, &a.node);
+	assert_int_equal(augment_calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_avl_random_model),
 		cmocka_unit_test(test_avl_check_detects_corruption),
 		cmocka_unit_test(test_avl_check_unbalanced),
+		cmocka_unit_test(test_avl_augmented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -302,11 +302,26 @@ static void test_regions_overlap(void **state)
 	struct vir_region *lo = map_lookup(proc(), buf);
 	assert_non_null(lo);
 	USE(lo, lo->length += VM_PAGE_SIZE); /* now runs into the region above */
-	/* The overlap, and the virtual page count that no longer adds up. */
-	assert_int_equal(sanity_check(), 2);
+	/* The overlap, the virtual page count that no longer adds up, and
+	 * the tree's free-range summary that did not see the change. */
+	assert_int_equal(sanity_check(), 3);
 	expect(SK_REGION, SANITY_NO_FRAME);
 	expect(SK_COUNTER, SANITY_NO_FRAME);
+	expect(SK_AVL, SANITY_NO_FRAME);
 	USE(lo, lo->length -= VM_PAGE_SIZE);
+	assert_int_equal(sanity_check(), 0);
+}
+
+static void test_region_summary_stale(void **state)
+{
+	(void)state;
+	struct vir_region *r = avl_entry(proc()->vm_regions_avl.root, struct vir_region, node);
+	vir_bytes saved = r->sub_gap;
+	/* A gap the subtree does not have: map_find_free would trust it. */
+	USE(r, r->sub_gap = saved + VM_PAGE_SIZE);
+	assert_int_equal(sanity_check(), 1);
+	expect(SK_AVL, SANITY_NO_FRAME);
+	USE(r, r->sub_gap = saved);
 	assert_int_equal(sanity_check(), 0);
 }
 
@@ -329,19 +344,13 @@ static void test_counters_off(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_healthy_after_exit),
-		T(test_leaked_frame),
-		T(test_leaked_run_is_one_finding),
-		T(test_mapped_frame_freed),
-		T(test_page_referenced_twice),
-		T(test_refcount_off),
-		T(test_pte_without_page),
-		T(test_pte_to_freed_frame),
-		T(test_pte_wrong_frame),
-		T(test_kernel_pde_damaged),
-		T(test_avl_balance_broken),
-		T(test_regions_overlap),
-		T(test_counters_off),
+		T(test_healthy_after_exit),        T(test_leaked_frame),
+		T(test_leaked_run_is_one_finding), T(test_mapped_frame_freed),
+		T(test_page_referenced_twice),     T(test_refcount_off),
+		T(test_pte_without_page),          T(test_pte_to_freed_frame),
+		T(test_pte_wrong_frame),           T(test_kernel_pde_damaged),
+		T(test_avl_balance_broken),        T(test_regions_overlap),
+		T(test_region_summary_stale),      T(test_counters_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
