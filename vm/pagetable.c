@@ -109,6 +109,12 @@ int pt_ptalloc_in_range(struct pt *pt, vir_bytes v, vir_bytes bytes)
 {
 	if (bytes == 0)
 		return VM_OK;
+	/* Within one table that is there already: nothing to do. */
+	uint32_t pde = pt->pt_dir[I386_VM_PDE(v)];
+	if (I386_VM_PDE(v) == I386_VM_PDE(v + bytes - 1) &&
+	    (pde & (I386_VM_PRESENT | I386_VM_BIGPAGE)) == I386_VM_PRESENT &&
+	    !is_kern_pde(I386_VM_PDE(v)))
+		return VM_OK;
 	uint32_t last = I386_VM_PDE(v + bytes - 1);
 	for (uint32_t i = I386_VM_PDE(v); i <= last; i++) {
 		if (is_kern_pde(i))
@@ -173,6 +179,21 @@ static uint32_t *pte_ptr(const struct pt *pt, vir_bytes v)
 	return &tab[I386_VM_PTE(v)];
 }
 
+/* Write one PTE as pt_writemap says; whether a present entry changed
+ * (the TLB may hold it). */
+static bool write_pte(uint32_t *e, phys_bytes p, uint32_t flags, enum wmf how)
+{
+	uint32_t old = *e;
+	if (how == WMF_WRITEFLAGSONLY && !(old & I386_VM_PRESENT))
+		return false; /* no frame to keep */
+	uint32_t frame = how == WMF_WRITEFLAGSONLY ? (old & I386_VM_ADDR_MASK) : p;
+	uint32_t val = flags ? (frame | flags) : 0;
+	if ((old & ~(I386_VM_ACC | I386_VM_DIRTY)) == val && val != 0)
+		return false; /* unchanged: keep the accessed and dirty bits */
+	*e = val;
+	return (old & I386_VM_PRESENT) != 0;
+}
+
 int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint32_t flags,
 		enum wmf how)
 {
@@ -180,6 +201,16 @@ int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint3
 
 	if ((v | p | bytes) & VM_PAGE_MASK)
 		panic("%s: unaligned 0x%x -> 0x%x, 0x%x bytes", __func__, v, p, bytes);
+	/* One page whose table is there (a fault, fork, exit): no table loop. */
+	uint32_t pde = pt->pt_dir[I386_VM_PDE(v)];
+	if (bytes == VM_PAGE_SIZE &&
+	    (pde & (I386_VM_PRESENT | I386_VM_BIGPAGE)) == I386_VM_PRESENT &&
+	    !is_kern_pde(I386_VM_PDE(v))) {
+		uint32_t *tab = sys_directmap(pde & I386_VM_ADDR_MASK);
+		if (write_pte(&tab[I386_VM_PTE(v)], p, flags, how))
+			queue_flush(pt);
+		return VM_OK;
+	}
 	if (flags != 0) {
 		int r = pt_ptalloc_in_range(pt, v, bytes);
 		if (r != VM_OK)
@@ -189,16 +220,7 @@ int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint3
 		uint32_t *e = pte_ptr(pt, v + off);
 		if (e == NULL)
 			continue; /* unmapping where nothing was ever mapped */
-		uint32_t old = *e;
-		if (how == WMF_WRITEFLAGSONLY && !(old & I386_VM_PRESENT))
-			continue; /* no frame to keep */
-		uint32_t frame = how == WMF_WRITEFLAGSONLY ? (old & I386_VM_ADDR_MASK) : p + off;
-		uint32_t val = flags ? (frame | flags) : 0;
-		if ((old & ~(I386_VM_ACC | I386_VM_DIRTY)) == val && val != 0)
-			continue; /* unchanged: keep the accessed and dirty bits */
-		if (old & I386_VM_PRESENT)
-			flush = true;
-		*e = val;
+		flush |= write_pte(e, p + off, flags, how);
 	}
 	if (flush)
 		queue_flush(pt);

@@ -61,14 +61,25 @@ void radix_init(struct radix *r)
 	r->root = NULL;
 	r->height = 0;
 	r->count = 0;
+	r->hint = NULL;
+	r->hint_key = 0;
+}
+
+/* The hinted leaf if it holds key's slot, else NULL. */
+static inline struct radix_node *hinted(const struct radix *r, uint32_t key)
+{
+	return r->hint != NULL && (key & ~RADIX_MASK) == r->hint_key ? r->hint : NULL;
 }
 
 /* The level-1 node holding key's slot, or NULL if there is none. */
 static struct radix_node *leaf_of(const struct radix *r, uint32_t key)
 {
-	struct radix_node *node = r->root;
+	struct radix_node *node = hinted(r, key);
 	uint32_t level;
 
+	if (node != NULL)
+		return node;
+	node = r->root;
 	if (node == NULL || !covers(r->height, key))
 		return NULL;
 	for (level = r->height; level > 1; level--) {
@@ -96,6 +107,14 @@ int radix_insert(struct radix *r, uint32_t key, void *val)
 	struct radix_node *pool[RADIX_MAXNEW];
 	struct radix_node *node;
 	uint32_t need = 0, used = 0, nh, level, i;
+
+	if ((node = hinted(r, key)) != NULL) {
+		if (node->slot[index_of(key, 1)] != NULL)
+			return EEXIST;
+		USE(node, node->slot[index_of(key, 1)] = val; node->count++);
+		r->count++;
+		return 0;
+	}
 
 	nh = height_for(key);
 	if (r->root == NULL) {
@@ -148,6 +167,8 @@ int radix_insert(struct radix *r, uint32_t key, void *val)
 	}
 	USE(node, node->slot[index_of(key, 1)] = val; node->count++);
 	r->count++;
+	r->hint = node;
+	r->hint_key = key & ~RADIX_MASK;
 	return 0;
 }
 
@@ -171,6 +192,15 @@ void *radix_remove(struct radix *r, uint32_t key)
 	uint32_t level;
 	void *val;
 
+	struct radix_node *leaf = hinted(r, key);
+	if (leaf != NULL && leaf->count > 1) {
+		/* The leaf keeps other entries: no node is freed. */
+		if ((val = leaf->slot[index_of(key, 1)]) == NULL)
+			return NULL;
+		USE(leaf, leaf->slot[index_of(key, 1)] = NULL; leaf->count--);
+		r->count--;
+		return val;
+	}
 	if (node == NULL || !covers(r->height, key))
 		return NULL;
 	for (level = r->height; level > 1; level--) {
@@ -186,6 +216,8 @@ void *radix_remove(struct radix *r, uint32_t key)
 
 	/* Clear the slot, then free the nodes it leaves empty, bottom up. */
 	r->count--;
+	if (path[1]->count == 1)
+		r->hint = NULL; /* the leaf goes */
 	for (level = 1; level <= r->height; level++) {
 		uint32_t left;
 		node = path[level];
@@ -202,7 +234,7 @@ void *radix_remove(struct radix *r, uint32_t key)
 
 	/* A root using only slot 0 is a needless level: drop it. */
 	while (r->height > 1 && r->root->count == 1 && r->root->slot[0] != NULL) {
-		node = r->root;
+		node = r->root; /* never a leaf: the hint stays good */
 		r->root = node->slot[0];
 		r->height--;
 		slabfree(node, sizeof(struct radix_node));
@@ -213,9 +245,21 @@ void *radix_remove(struct radix *r, uint32_t key)
 void *radix_next(const struct radix *r, uint32_t *key)
 {
 	const struct radix_node *path[RADIX_MAXHEIGHT + 1]; /* path[level] */
-	const struct radix_node *node = r->root;
+	const struct radix_node *node = hinted(r, *key);
 	uint32_t k = *key, level = r->height;
 
+	if (node != NULL) {
+		/* The rest of the hinted leaf first. */
+		for (unsigned int idx = index_of(k, 1); idx < RADIX_FANOUT; idx++)
+			if (node->slot[idx] != NULL) {
+				*key = (k & ~RADIX_MASK) | idx;
+				return node->slot[idx];
+			}
+		if ((k | RADIX_MASK) == UINT32_MAX)
+			return NULL;
+		k = (k | RADIX_MASK) + 1;
+	}
+	node = r->root;
 	if (node == NULL || !covers(r->height, k))
 		return NULL;
 	for (;;) {
@@ -252,6 +296,11 @@ void *radix_next(const struct radix *r, uint32_t *key)
 			k = clear_low(k, shift + RADIX_BITS) | ((uint32_t)idx << shift);
 		}
 		if (level == 1) {
+			/* The next call most likely goes on in this leaf. The
+			 * hint is a cache, not part of what r holds: setting it
+			 * through a const r is how lookups stay const. */
+			((struct radix *)r)->hint = (struct radix_node *)node;
+			((struct radix *)r)->hint_key = k & ~RADIX_MASK;
 			*key = k;
 			return node->slot[idx];
 		}

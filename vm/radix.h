@@ -22,6 +22,12 @@ struct radix {
 	struct radix_node *root;
 	uint32_t height; /* 0: empty; keys < RADIX_FANOUT^height */
 	uint32_t count;  /* entries */
+	/* The leaf last inserted into, holding keys hint_key .. hint_key +
+	 * RADIX_FANOUT - 1 (NULL: none): runs of neighbouring keys (a fault
+	 * after a fault, fork copying a region, exit freeing one) skip the
+	 * walk from the root. Forgotten whenever a node is freed. */
+	struct radix_node *hint;
+	uint32_t hint_key;
 };
 
 /* Make r empty. */
