@@ -135,20 +135,25 @@ static int wait_ready(int fd, short events, int64_t deadline)
 	}
 }
 
+/* Both try the socket first and wait only when it is not ready: a
+ * request goes out at once, and a reply's payload has usually arrived
+ * with its header (a poll less each, in a round trip of a few syscalls). */
 static int send_all(struct vminfo *vi, const void *data, size_t len, int64_t deadline)
 {
 	const uint8_t *p = data;
 
 	while (len > 0) {
-		int e = wait_ready(vi->fd, POLLOUT, deadline);
-		if (e != 0)
-			return io_error(vi, e, "");
 		/* MSG_NOSIGNAL: a server that went away is an error, not SIGPIPE. */
 		ssize_t k = send(vi->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR)
 				continue;
-			return io_error(vi, errno, "");
+			if (errno != EAGAIN)
+				return io_error(vi, errno, "");
+			int e = wait_ready(vi->fd, POLLOUT, deadline);
+			if (e != 0)
+				return io_error(vi, e, "");
+			continue;
 		}
 		p += k;
 		len -= (size_t)k;
@@ -161,14 +166,16 @@ static int recv_all(struct vminfo *vi, void *data, size_t len, int64_t deadline)
 	uint8_t *p = data;
 
 	while (len > 0) {
-		int e = wait_ready(vi->fd, POLLIN, deadline);
-		if (e != 0)
-			return io_error(vi, e, "");
 		ssize_t k = recv(vi->fd, p, len, MSG_DONTWAIT);
 		if (k < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR)
 				continue;
-			return io_error(vi, errno, "");
+			if (errno != EAGAIN)
+				return io_error(vi, errno, "");
+			int e = wait_ready(vi->fd, POLLIN, deadline);
+			if (e != 0)
+				return io_error(vi, e, "");
+			continue;
 		}
 		if (k == 0)
 			return io_error(vi, 0, "the server closed the connection");
