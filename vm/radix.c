@@ -2,7 +2,7 @@
  * Sparse radix tree (see radix.h). A tree of height h has its root at level
  * h and its leaf nodes at level 1; the slots of a level-1 node hold values,
  * every other slot holds a child node. Level l indexes the key with bits
- * 6*(l-1) .. 6*l-1. A 32-bit key needs at most RADIX_MAXHEIGHT levels.
+ * RADIX_BITS*(l-1) .. RADIX_BITS*l-1. A 32-bit key needs at most RADIX_MAXHEIGHT levels.
  *
  * Nothing here recurses: the paths are at most RADIX_MAXHEIGHT nodes long
  * and kept in small arrays on the stack.
@@ -16,7 +16,7 @@
 #include "radix.h"
 #include "slab.h"
 
-#define RADIX_MAXHEIGHT 6 /* ceil(32 / RADIX_BITS) */
+#define RADIX_MAXHEIGHT ((32 + RADIX_BITS - 1) / RADIX_BITS)
 #define RADIX_MASK (RADIX_FANOUT - 1)
 
 /* Nodes radix_insert may need at once: a new root chain plus a new path. */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RADIX_BITS 6
+#define RADIX_BITS 4
 #define RADIX_FANOUT (1u << RADIX_BITS)
 
 struct radix_node {

@@ -22,6 +22,9 @@
  * The slab, for this test: calloc/free, counting live objects. Once
  * fail_after is >= 0, that many more allocations succeed, then all fail.
  */
+/* The height of a tree holding UINT32_MAX. */
+#define MAXH ((32 + RADIX_BITS - 1) / RADIX_BITS)
+
 static long live_allocs;
 static long total_allocs;
 static long fail_after = -1;
@@ -337,9 +340,9 @@ static void test_radix_grow_and_shrink(void **state)
 	assert_int_equal(r.height, 2);
 	assert_int_equal(live_allocs, 3);
 	assert_int_equal(radix_insert(&r, UINT32_MAX, val_of(UINT32_MAX)), 0);
-	assert_int_equal(r.height, 6);
-	/* roots for levels 3..6 (4), path for levels 5..1 (5), plus the 3 before. */
-	assert_int_equal(live_allocs, 12);
+	assert_int_equal(r.height, MAXH);
+	/* roots for levels 3..MAXH, path for levels MAXH-1..1, plus the 3 before. */
+	assert_int_equal(live_allocs, (MAXH - 2) + (MAXH - 1) + 3);
 	assert_bytes_live(&r);
 	assert_ptr_equal(radix_lookup(&r, 5), val_of(5));
 	assert_ptr_equal(radix_lookup(&r, 70), val_of(70));
@@ -371,7 +374,7 @@ static void test_radix_grow_and_shrink(void **state)
 	/* Key 0 in a tall tree: removing the top key shrinks all the way to 1. */
 	assert_int_equal(radix_insert(&r, 0, val_of(0)), 0);
 	assert_int_equal(radix_insert(&r, 0x80000000u, val_of(0x80000000u)), 0);
-	assert_int_equal(r.height, 6);
+	assert_int_equal(r.height, MAXH);
 	assert_ptr_equal(radix_remove(&r, 0x80000000u), val_of(0x80000000u));
 	assert_int_equal(r.height, 1);
 	assert_int_equal(live_allocs, 1);
@@ -642,11 +645,12 @@ static void test_radix_insert_enomem(void **state)
 	model_n = 0;
 	assert_empty(&r);
 
-	/* Height 1 to 6 directly: 5 new roots plus 5 path nodes, each a failure point. */
+	/* Height 1 to MAXH directly: MAXH-1 new roots plus MAXH-1 path
+	 * nodes, each a failure point. */
 	do_insert(&r, 1);
 	check_insert_failures(&r, UINT32_MAX);
-	assert_int_equal(r.height, 6);
-	assert_int_equal(live_allocs, 11);
+	assert_int_equal(r.height, MAXH);
+	assert_int_equal(live_allocs, 1 + 2 * (MAXH - 1));
 	radix_done(&r);
 	model_n = 0;
 	assert_empty(&r);
@@ -680,32 +684,33 @@ static void test_radix_done_frees_all(void **state)
  * the model below sees a wrong answer). */
 static void test_radix_hint(void **state)
 {
+	const uint32_t F = RADIX_FANOUT, far = 1000000;
 	struct radix r;
 	uint32_t k;
 
 	(void)state;
 	radix_init(&r);
-	for (uint32_t key = 64; key < 128; key++)
+	for (uint32_t key = F; key < 2 * F; key++)
 		do_insert(&r, key);
-	assert_int_equal(r.hint_key, 64);
+	assert_int_equal(r.hint_key, F);
 	long nodes = live_allocs;
 	/* Within the leaf: no walk, no node. */
-	k = 70;
-	assert_ptr_equal(radix_next(&r, &k), val_of(70));
-	for (uint32_t key = 64; key < 127; key++)
+	k = F + 6;
+	assert_ptr_equal(radix_next(&r, &k), val_of(F + 6));
+	for (uint32_t key = F; key < 2 * F - 1; key++)
 		do_remove(&r, key);
 	assert_int_equal(live_allocs, nodes);
 	assert_non_null(r.hint);
 	/* The last entry takes the leaf with it, and the hint. */
-	do_remove(&r, 127);
+	do_remove(&r, 2 * F - 1);
 	assert_null(r.hint);
 	assert_empty(&r);
-	do_insert(&r, 1000000);
-	for (uint32_t key = 64; key < 128; key++)
+	do_insert(&r, far);
+	for (uint32_t key = F; key < 2 * F; key++)
 		assert_null(radix_lookup(&r, key));
-	k = 64;
-	assert_ptr_equal(radix_next(&r, &k), val_of(1000000));
-	assert_int_equal(k, 1000000);
+	k = F;
+	assert_ptr_equal(radix_next(&r, &k), val_of(far));
+	assert_int_equal(k, far);
 	/* next moves the hint to the leaf it stops in; the leaf after a
 	 * hinted one that ends empty is found by the walk. */
 	do_insert(&r, 5);
@@ -713,11 +718,11 @@ static void test_radix_hint(void **state)
 	assert_ptr_equal(radix_next(&r, &k), val_of(5));
 	assert_int_equal(r.hint_key, 0);
 	k = 6;
-	assert_ptr_equal(radix_next(&r, &k), val_of(1000000));
-	assert_int_equal(k, 1000000);
-	assert_int_equal(r.hint_key, 1000000 & ~63u);
+	assert_ptr_equal(radix_next(&r, &k), val_of(far));
+	assert_int_equal(k, far);
+	assert_int_equal(r.hint_key, far & ~(F - 1));
 	do_remove(&r, 5);
-	do_remove(&r, 1000000);
+	do_remove(&r, far);
 	assert_empty(&r);
 }
 
