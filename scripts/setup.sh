@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake make gcc libc6-dev gcc-multilib libcmocka-dev libelf-dev libncurses-dev
-	  gdb python3 qemu-system-x86 tmux clang-format libjson-c-dev)
+	  gdb python3 qemu-system-x86 tmux clang-format libjson-c-dev
+	  clang libclang-rt-14-dev) # the fuzz build: clang and libFuzzer
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -27,9 +27,12 @@
 
 struct vmi_sanity vm_sanity_result;
 
-/* The reply buffer: kernel memory the kernel named, never a pool frame. */
+/* The reply buffer: kernel memory the kernel named, never a pool frame,
+ * aligned for the replies' 64-bit fields. */
 static void *reply_buffer(phys_bytes buf, uint32_t len)
 {
+	if (buf & 7)
+		return NULL;
 	for (uint32_t i = 0; i < vm_kinfo.nr_reserved; i++) {
 		const struct kinfo_range *k = &vm_kinfo.reserved[i];
 		if (k->owner == KRES_KERNEL && buf >= k->base && buf - k->base <= k->len &&

@@ -32,11 +32,20 @@ int hosted_boot(uint32_t mem_bytes)
 {
 	if (mem_bytes < (4u << 20) || mem_bytes > HOSTED_MAX_MEM || (mem_bytes & ((4u << 20) - 1)))
 		return EINVAL;
-	hosted_halt();
-	void *p = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return ENOMEM;
+	void *p;
+	if (hm.phys != NULL && hm.mem_bytes == mem_bytes &&
+	    mprotect(hm.phys, mem_bytes, PROT_READ | PROT_WRITE) == 0) {
+		/* Booted again with the same size (a fuzzer does it for every
+		 * input): keep the host memory, which is filled anew below,
+		 * rather than unmapping it and faulting it all in again. */
+		p = hm.phys;
+	} else {
+		hosted_halt();
+		p = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return ENOMEM;
+	}
 	memset(&hm, 0, sizeof(hm));
 	hm.phys = p;
 	hm.mem_bytes = mem_bytes;

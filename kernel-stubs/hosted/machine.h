@@ -54,8 +54,10 @@ struct hosted_machine {
 extern struct hosted_machine hm;
 
 /* Boot a machine with mem_bytes of memory (a multiple of 4 MB, 4 MB to
- * 1 GB) and VM on it. Returns 0 or an errno (EINVAL: bad size; ENOMEM: the
- * host could not give the memory, or VM could not boot). */
+ * 1 GB) and VM on it, halting the machine running if any (a machine of the
+ * same size keeps its host memory). Returns 0 or an errno (EINVAL: bad
+ * size; ENOMEM: the host could not give the memory, or VM could not
+ * boot). */
 int hosted_boot(uint32_t mem_bytes);
 
 /* Stop the machine and free its memory. */
