@@ -36,6 +36,10 @@ bool vm_handle(message *m);
  * allocations made since the last call. */
 unsigned long vm_fail_nth_alloc(unsigned long n);
 
+/* The allocating line ("vm/region.c:123") of the allocation the injection
+ * made fail, or NULL when none has failed since vm_fail_nth_alloc. */
+const char *vm_fail_site(void);
+
 /* Leak injection, for trying the sanity check (docs/chasing-leaks.md):
  * the nth frame free VM makes from now on is not done, and the frame is
  * owned by nobody; 0 turns it off. Returns the frees made since the last
