@@ -123,6 +123,9 @@ class Monitor(threading.Thread):
         self.progress_gaps = 0  # consecutive samples 1 s apart without a VM call
         self.last = None
         self.error = None
+        # Between two boundaries: the lowest free pages, the most cached,
+        # the most processes (the curve shows memory used, then returned).
+        self.cycle = {"min_free": None, "max_cached": 0, "max_procs": 0}
 
     def run(self):
         try:
@@ -144,9 +147,16 @@ class Monitor(threading.Thread):
                 self.samples += 1
                 if st["nprocs"] == 0 and not in_rest:
                     in_rest = True
+                    st.update(self.cycle)  # the cycle that ended here
                     self.boundaries.append(st)
+                    self.cycle = {"min_free": None, "max_cached": 0, "max_procs": 0}
                 elif st["nprocs"] != 0:
                     in_rest = False
+                    c = self.cycle
+                    if c["min_free"] is None or st["pages_free"] < c["min_free"]:
+                        c["min_free"] = st["pages_free"]
+                    c["max_cached"] = max(c["max_cached"], st["pages_cached"])
+                    c["max_procs"] = max(c["max_procs"], st["nprocs"])
                 # The demo calls VM on every step; only during a rest
                 # (50 steps) may the counters stand still.
                 if last_calls is None or st["calls"] != last_calls:
@@ -373,11 +383,15 @@ def main():
     if "sanity:" in out.read():
         fail("VM printed consistency findings on stdout (%s)" % out.name)
 
-    curve = ["# cycle  t(s)  pages_free  pages_slab  pages_total  nprocs"]
+    # One line per boundary: the machine there, and what the cycle before
+    # it went through (- for the first, which may have been seen late).
+    curve = ["# boundary  t(s)  free  slab  total | the cycle before: lowest free, "
+             "most cached, most processes"]
     for i, x in enumerate(b):
-        curve.append("%7d %5.1f %11d %11d %12d %7d" % (i, x["t"] - t_start, x["pages_free"],
-                                                      x["pages_slab"], x["pages_total"],
-                                                      x["nprocs"]))
+        before = ("%6d %6d %4d" % (x["min_free"], x["max_cached"], x["max_procs"])
+                  if i > 0 and x.get("min_free") is not None else "     -      -    -")
+        curve.append("%9d %6.1f %6d %5d %6d | %s" % (i, x["t"] - t_start, x["pages_free"],
+                                                    x["pages_slab"], x["pages_total"], before))
     figures = {
         "seconds": round(elapsed, 1),
         "argv": argv,
