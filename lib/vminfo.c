@@ -256,19 +256,29 @@ static int transact(struct vminfo *vi, uint16_t subcall, const struct vmi_reques
 
 /* A reply that is one structure of size bytes (or, from a server that has
  * added fields, more: those are ignored). */
-static int get_struct(struct vminfo *vi, uint16_t subcall, const struct vmi_request *req, void *out,
-		      size_t size)
+/* A structure of size bytes; a server may send more (fields appended
+ * after this client was built: ignored) or, down to min bytes, fewer (an
+ * older server: the fields it does not have read as 0). */
+static int get_struct_min(struct vminfo *vi, uint16_t subcall, const struct vmi_request *req,
+			  void *out, size_t size, size_t min)
 {
 	uint32_t len;
 	int r = transact(vi, subcall, req, &len);
 
 	if (r != VMINFO_OK)
 		return r;
-	if (len < size)
+	if (len < min)
 		return proto_error(vi, "%s payload of %u bytes (want %zu)", subcall_name(subcall),
-				   len, size);
-	memcpy(out, vi->payload, size);
+				   len, min);
+	memset(out, 0, size);
+	memcpy(out, vi->payload, len < size ? len : size);
 	return VMINFO_OK;
+}
+
+static int get_struct(struct vminfo *vi, uint16_t subcall, const struct vmi_request *req, void *out,
+		      size_t size)
+{
+	return get_struct_min(vi, subcall, req, out, size, size);
 }
 
 /* Gathers a paginated list whose entries are size bytes into a malloc'd
@@ -498,7 +508,7 @@ int vminfo_stats(struct vminfo *vi, struct vmi_stats *out)
 {
 	struct vmi_request req = { 0 };
 
-	return get_struct(vi, VMI_STATS, &req, out, sizeof(*out));
+	return get_struct_min(vi, VMI_STATS, &req, out, sizeof(*out), VMI_STATS_V1_SIZE);
 }
 
 int vminfo_procs(struct vminfo *vi, struct vmi_proc **out, size_t *n)

@@ -175,15 +175,25 @@ static unsigned long nth_event_set(struct nth_event *e, unsigned long target)
 /* Fault injection (vm_fail_nth_alloc), shared with the slab so that a
  * sweep reaches every site; leak injection (vm_leak_nth_free). */
 static struct nth_event fail_alloc, leak_free;
+static const char *fail_where; /* the allocating line of the injected failure */
 
-bool alloc_injected_failure(void)
+bool alloc_injected_failure(const char *where)
 {
-	return nth_event_hit(&fail_alloc);
+	if (!nth_event_hit(&fail_alloc))
+		return false;
+	fail_where = where;
+	return true;
 }
 
 unsigned long vm_fail_nth_alloc(unsigned long n)
 {
+	fail_where = NULL;
 	return nth_event_set(&fail_alloc, n);
+}
+
+const char *vm_fail_site(void)
+{
+	return fail_where;
 }
 
 unsigned long vm_leak_nth_free(unsigned long n)
@@ -196,7 +206,7 @@ phys_bytes alloc_mem_at(uint32_t pages, uint32_t flags, const char *where)
 	uint32_t limit = (flags & PAF_LOWER16MB) ? LOWER16MB_FRAMES : pm.nframes;
 	uint32_t r;
 
-	if (pages == 0 || pages > pm.nframes || alloc_injected_failure())
+	if (pages == 0 || pages > pm.nframes || alloc_injected_failure(where))
 		return NO_MEM;
 	/* The shrinker frees frames wherever they are: a single page is found
 	 * as soon as any is freed, but a run may need luck. A multi-page

@@ -35,8 +35,9 @@ phys_bytes alloc_mem_at(uint32_t pages, uint32_t flags, const char *where);
 #define alloc_mem(pages, flags) alloc_mem_at((pages), (flags), VM_HERE)
 
 /* Count an allocation for fault injection; true when this one must fail
- * (vm_fail_nth_alloc in vm.h). */
-bool alloc_injected_failure(void);
+ * (vm_fail_nth_alloc in vm.h). where is the allocating line (VM_HERE),
+ * kept for vm_fail_site. */
+bool alloc_injected_failure(const char *where);
 
 /* Return frames [base, base + pages * 4K) to the pool; they must have been
  * allocated (a double free panics). */

@@ -21,6 +21,7 @@ struct vm_stats {
 	uint64_t pf_nomem;   /* faults refused for lack of memory */
 	uint64_t spawns, forks, execs, exits;
 	uint64_t bad_calls; /* rejected: unknown call, wrong caller */
+	uint64_t forged;    /* of those, from a source that may not make the call */
 };
 
 extern struct kinfo vm_kinfo;

@@ -72,6 +72,7 @@ void info_fill_stats(struct vmi_stats *s)
 	s->exits = vm_stats.exits;
 	s->evictions = cache_stats.evictions;
 	s->bad_calls = vm_stats.bad_calls;
+	s->forged = vm_stats.forged;
 	for (int i = 0; i < VMI_NCALLS; i++)
 		s->calls[i] = vm_stats.calls[i];
 }

@@ -25,16 +25,16 @@ uint32_t vm_sanity_every;
 static bool sanity_stop;
 static uint32_t calls_since_check;
 
-/* Who may make a call. */
-enum caller_class {
-	CALLER_PROC,   /* any live process, for itself */
-	CALLER_KERNEL, /* only the kernel / process manager */
-};
+/* Who may make a call (enum vm_caller_class, vm.h): CALLER_PROC, any live
+ * process about itself; CALLER_KERNEL, only the kernel. A call whose class
+ * is not declared (0) is refused to everyone. */
+#define CALLER_PROC VM_CALLER_PROC
+#define CALLER_KERNEL VM_CALLER_KERNEL
 
 struct vm_call {
 	const char *name;
 	int (*handler)(message *m);
-	enum caller_class who;
+	enum vm_caller_class who;
 };
 
 #define CALL(nr) [(nr)-VM_RQ_BASE]
@@ -66,6 +66,25 @@ static const struct vm_call vm_calls[VM_RQ_LAST - VM_RQ_BASE + 1] = {
 	CALL(VM_SANITY) = { "sanity", do_sanity, CALLER_KERNEL },
 	CALL(VM_INFO) = { "info", do_info, CALLER_KERNEL },
 };
+
+static const struct vm_call *vm_call_of(int nr)
+{
+	if (nr < VM_RQ_BASE || nr > VM_RQ_LAST || vm_calls[nr - VM_RQ_BASE].handler == NULL)
+		return NULL;
+	return &vm_calls[nr - VM_RQ_BASE];
+}
+
+const char *vm_call_name(int nr)
+{
+	const struct vm_call *c = vm_call_of(nr);
+	return c ? c->name : NULL;
+}
+
+enum vm_caller_class vm_call_class(int nr)
+{
+	const struct vm_call *c = vm_call_of(nr);
+	return c ? c->who : VM_CALLER_NONE;
+}
 
 int vm_isokendpt(endpoint_t ep, struct vmproc **vmp)
 {
@@ -169,18 +188,26 @@ static void set_site(const message *m)
 bool vm_handle(message *m)
 {
 	int nr = m->m_type;
-	const struct vm_call *c = NULL;
+	const struct vm_call *c = vm_call_of(nr);
+	struct vmproc *caller;
 	int r;
 
 	set_site(m);
-	if (nr >= VM_RQ_BASE && nr <= VM_RQ_LAST)
-		c = &vm_calls[nr - VM_RQ_BASE];
-	if (c == NULL || c->handler == NULL) {
+	if (c == NULL) {
 		vm_stats.bad_calls++;
 		r = ENOSYS;
-	} else if (c->who == CALLER_KERNEL && m->m_source != KERNEL) {
+	} else if (c->who == CALLER_KERNEL ? m->m_source != KERNEL : c->who != CALLER_PROC) {
+		/* A kernel call (a page fault, ...) from anyone but the kernel,
+		 * or a call of no declared class. */
 		vm_stats.bad_calls++;
+		vm_stats.forged++;
 		r = EPERM;
+	} else if (c->who == CALLER_PROC && (r = vm_isokendpt(m->m_source, &caller)) != VM_OK) {
+		/* A process call from a source that is no live process: a stale
+		 * endpoint (an exited process's, an old generation of its slot),
+		 * one that cannot be an endpoint, the kernel, VM itself. */
+		vm_stats.bad_calls++;
+		vm_stats.forged++;
 	} else {
 		vm_stats.calls[nr - VM_RQ_BASE]++;
 		r = c->handler(m);

@@ -171,7 +171,7 @@ void *slaballoc_at(size_t bytes, const char *type, const char *where)
 
 	(void)type;
 	(void)where;
-	if (alloc_injected_failure())
+	if (alloc_injected_failure(where))
 		return NULL;
 	if (s == NULL && (s = slab_newpage(c, (uint16_t)size)) == NULL)
 		return NULL;

@@ -8,6 +8,18 @@
 #include <stdint.h>
 #include <vmscope/ipc.h>
 
+/* Who may make a call, as VM's dispatch table declares it (docs/calls.md). */
+enum vm_caller_class {
+	VM_CALLER_NONE = 0, /* not declared: refused to everyone (EPERM) */
+	VM_CALLER_PROC,     /* any live process, about itself (m_source) */
+	VM_CALLER_KERNEL,   /* only the kernel (m_source == KERNEL) */
+};
+
+/* The dispatch table, for tests: the name of call number nr and its
+ * caller class; NULL and VM_CALLER_NONE when VM serves no such call. */
+const char *vm_call_name(int nr);
+enum vm_caller_class vm_call_class(int nr);
+
 /* Boot VM on the machine described by sys_getkinfo(): set up the physical
  * allocator, the slab and the process table. Also resets every bit of VM's
  * state, so a machine may boot VM again. Returns VM_OK or an errno. */
@@ -23,6 +35,10 @@ bool vm_handle(message *m);
  * every later one succeed; 0 turns it off. Returns the number of
  * allocations made since the last call. */
 unsigned long vm_fail_nth_alloc(unsigned long n);
+
+/* The allocating line ("vm/region.c:123") of the allocation the injection
+ * made fail, or NULL when none has failed since vm_fail_nth_alloc. */
+const char *vm_fail_site(void);
 
 /* Leak injection, for trying the sanity check (docs/chasing-leaks.md):
  * the nth frame free VM makes from now on is not done, and the frame is

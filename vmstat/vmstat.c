@@ -196,6 +196,7 @@ static const struct stat_field {
 	F(exits, "exits", K_COUNT),
 	F(evictions, "cache evictions", K_COUNT),
 	F(bad_calls, "bad calls", K_COUNT),
+	F(forged, "forged calls (of the bad ones)", K_COUNT),
 #undef F
 };
 

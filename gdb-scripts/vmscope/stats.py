@@ -27,6 +27,7 @@ FIELDS = [
     ("exits", "exits", False),
     ("evictions", "cache evictions", False),
     ("bad_calls", "bad calls", False),
+    ("forged", "forged calls (of the bad ones)", False),
 ]
 
 
@@ -49,7 +50,7 @@ def read_stats():
         "evictions": int(cs["evictions"]),
     }
     for f in ("pf_zerofill", "pf_cowcopy", "pf_cowreuse", "pf_shared", "pf_refused",
-              "pf_nomem", "spawns", "forks", "execs", "exits", "bad_calls"):
+              "pf_nomem", "spawns", "forks", "execs", "exits", "bad_calls", "forged"):
         s[f] = int(vs[f])
     calls = vs["calls"]
     n = C.VM_RQ_LAST - C.VM_RQ_BASE + 1

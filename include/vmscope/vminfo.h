@@ -86,7 +86,13 @@ struct vmi_stats {
 	uint64_t evictions;         /* cache blocks forgotten under pressure */
 	uint64_t bad_calls;         /* unknown call or caller */
 	uint64_t calls[VMI_NCALLS]; /* by call number - VM_RQ_BASE */
+	/* Appended later (version 1 still): an older server's reply ends
+	 * before here, and libvminfo reads the missing fields as 0. */
+	uint64_t forged; /* of bad_calls: from a source that may not make the call */
 };
+
+/* The size of struct vmi_stats before fields were appended to it. */
+#define VMI_STATS_V1_SIZE (sizeof(struct vmi_stats) - sizeof(uint64_t))
 
 struct vmi_proc {
 	int32_t endpoint;
@@ -181,7 +187,8 @@ struct vmi_finding {
 _Static_assert(sizeof(struct vmi_header) == 20, "vmi_header layout");
 _Static_assert(sizeof(struct vmi_request) == 16, "vmi_request layout");
 _Static_assert(sizeof(struct vmi_list) == 16, "vmi_list layout");
-_Static_assert(sizeof(struct vmi_stats) == 40 + 12 * 8 + VMI_NCALLS * 8, "vmi_stats layout");
+_Static_assert(sizeof(struct vmi_stats) == 40 + 12 * 8 + VMI_NCALLS * 8 + 8, "vmi_stats layout");
+_Static_assert(VMI_STATS_V1_SIZE == 40 + 12 * 8 + VMI_NCALLS * 8, "vmi_stats v1 layout");
 _Static_assert(sizeof(struct vmi_proc) == 64, "vmi_proc layout");
 _Static_assert(sizeof(struct vmi_region) == 32, "vmi_region layout");
 _Static_assert(sizeof(struct vmi_page) == 20, "vmi_page layout");

@@ -80,6 +80,7 @@ struct opts {
 	uint32_t seconds;     /* 0: until a signal */
 	uint64_t seed;
 	uint32_t tick_ms;
+	uint32_t cycle_steps;   /* --cycle: the demo's cycle (0: none) */
 	struct scn_host sanity; /* --sanity=MODE, --sanity-stop */
 };
 
@@ -682,7 +683,7 @@ static void serve_loop(int lfd, struct workload *w)
 static int usage(FILE *f, int status)
 {
 	fprintf(f, "usage: vm serve [--mem SIZE] [--socket PATH] [--workload demo|FILE]\n"
-		   "                [--seconds N] [--seed N] [--tick MS]\n"
+		   "                [--seconds N] [--seed N] [--tick MS] [--cycle STEPS]\n"
 		   "                [--sanity=off|every-call|every-N] [--sanity-stop]\n"
 		   "                [--inject-leak=N]\n"
 		   "  run the hosted machine with a workload and serve the debug call\n"
@@ -696,6 +697,8 @@ static int usage(FILE *f, int status)
 		   "  --seconds N      stop after N seconds\n"
 		   "  --seed N         the demo's random seed (default 1)\n"
 		   "  --tick MS        a demo step every MS milliseconds (default 20)\n"
+		   "  --cycle STEPS    the demo ends every process after STEPS steps, rests\n"
+		   "                   50 steps with none alive, and starts again\n"
 		   "  --sanity=MODE    VM's consistency check after every call or every N\n"
 		   "                   calls (docs/sanity.md); default off (the demo checks\n"
 		   "                   itself every 500 steps)\n"
@@ -767,7 +770,8 @@ static int parse_args(int argc, char **argv, char *defsock, size_t defsock_len)
 		if (o > 0)
 			continue;
 		if (strcmp(a, "--mem") && strcmp(a, "--socket") && strcmp(a, "--workload") &&
-		    strcmp(a, "--seconds") && strcmp(a, "--seed") && strcmp(a, "--tick")) {
+		    strcmp(a, "--seconds") && strcmp(a, "--seed") && strcmp(a, "--tick") &&
+		    strcmp(a, "--cycle")) {
 			fprintf(stderr, "vm serve: unknown argument %s\n", a);
 			return 2;
 		}
@@ -793,6 +797,9 @@ static int parse_args(int argc, char **argv, char *defsock, size_t defsock_len)
 		} else if (strcmp(a, "--seed") == 0) {
 			ok = parse_num(val, UINT64_MAX, &v);
 			opt.seed = v;
+		} else if (strcmp(a, "--cycle") == 0) {
+			ok = parse_num(val, 100000000, &v) && v > 0;
+			opt.cycle_steps = (uint32_t)v;
 		} else {
 			ok = parse_num(val, 1000, &v) && v > 0;
 			opt.tick_ms = (uint32_t)v;
@@ -849,6 +856,7 @@ int serve_main(int argc, char **argv)
 		struct workload_opts wo = {
 			.seed = opt.seed,
 			.sanity_every = DEFAULT_SANITY_STEPS,
+			.cycle_steps = opt.cycle_steps,
 		};
 		if (workload_start(&wo, &w) != 0) {
 			say("no memory for the workload");
@@ -866,12 +874,13 @@ int serve_main(int argc, char **argv)
 		struct workload_counts k = workload_counts(w);
 		say("demo: %llu steps, %llu spawns, %llu forks, %llu execs, %llu exits, "
 		    "%llu out of memory, %llu other refusals, %llu mismatches, "
-		    "%llu consistency checks with %llu findings",
+		    "%llu consistency checks with %llu findings, %llu cycles",
 		    (unsigned long long)k.steps, (unsigned long long)k.spawns,
 		    (unsigned long long)k.forks, (unsigned long long)k.execs,
 		    (unsigned long long)k.exits, (unsigned long long)k.enomem,
 		    (unsigned long long)k.errors, (unsigned long long)k.mismatches,
-		    (unsigned long long)k.sanity_runs, (unsigned long long)k.sanity_findings);
+		    (unsigned long long)k.sanity_runs, (unsigned long long)k.sanity_findings,
+		    (unsigned long long)k.cycles);
 	}
 	status = 0;
 out:

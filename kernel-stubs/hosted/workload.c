@@ -86,6 +86,8 @@ struct workload {
 	struct workload_counts c;
 	uint64_t rng;
 	uint32_t sanity_every;
+	uint32_t cycle_steps, cycle_step; /* with cycles: its length, and where in it */
+	uint32_t resting;                 /* steps of rest left after a cycle */
 	uint32_t mem_bytes;
 	uint8_t *image; /* the executable jobs exec, or NULL */
 	size_t image_len;
@@ -925,6 +927,7 @@ int workload_start(const struct workload_opts *o, struct workload **out)
 		return ENOMEM;
 	w->rng = o->seed ? o->seed : 0x9E3779B97F4A7C15ull; /* xorshift needs a non-zero state */
 	w->sanity_every = o->sanity_every;
+	w->cycle_steps = o->cycle_steps;
 	w->mem_bytes = hm.mem_bytes;
 	w->cc_max = w->mem_bytes / 8;
 	w->sh = w->db = w->worker = w->mon = w->drv = NONE;
@@ -935,9 +938,51 @@ int workload_start(const struct workload_opts *o, struct workload **out)
 	return 0;
 }
 
+/* Every process the demo made exits (the host memory it keeps stays). */
+static void end_all(struct workload *w)
+{
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (w->job[i].alive)
+			end_proc(w, &w->job[i].ep);
+	end_proc(w, &w->worker);
+	end_proc(w, &w->mon);
+	end_proc(w, &w->db);
+	end_proc(w, &w->drv);
+	end_proc(w, &w->sh);
+	if (w->fs != NULL) {
+		fs_stop(w->fs);
+		w->fs = NULL;
+		w->c.exits++;
+	}
+}
+
+/* The end of a cycle: everything ends, and starts again after the rest
+ * (each actor on its first step, as after workload_start). */
+static void end_cycle(struct workload *w)
+{
+	end_all(w);
+	for (int i = 0; i < MAX_JOBS; i++)
+		job_forget(&w->job[i]);
+	w->sh_retry = w->fs_retry = w->db_retry = w->drv_retry = 0;
+	w->mon_state = MON_IDLE;
+	w->dma = w->vga = 0;
+	w->dma_pages = 0;
+	w->c.cycles++;
+	w->resting = WORKLOAD_REST_STEPS;
+	w->cycle_step = 0;
+}
+
 void workload_step(struct workload *w)
 {
 	w->c.steps++;
+	if (w->resting > 0) {
+		w->resting--;
+		return;
+	}
+	if (w->cycle_steps != 0 && ++w->cycle_step > w->cycle_steps) {
+		end_cycle(w);
+		return;
+	}
 	sh_step(w);
 	fs_step(w);
 	shm_step(w);
@@ -956,18 +1001,7 @@ void workload_stop(struct workload *w)
 {
 	if (w == NULL)
 		return;
-	for (int i = 0; i < MAX_JOBS; i++)
-		if (w->job[i].alive)
-			end_proc(w, &w->job[i].ep);
-	end_proc(w, &w->worker);
-	end_proc(w, &w->mon);
-	end_proc(w, &w->db);
-	end_proc(w, &w->drv);
-	end_proc(w, &w->sh);
-	if (w->fs != NULL) {
-		fs_stop(w->fs);
-		w->c.exits++;
-	}
+	end_all(w);
 	free(w->version);
 	free(w->image);
 	free(w);

@@ -22,7 +22,14 @@ struct workload_opts {
 	uint64_t seed;          /* the PRNG's seed: a run is reproducible step by step */
 	const char *exec_image; /* i386 ELF the shell's children exec; NULL: search */
 	uint32_t sanity_every;  /* steps between consistency checks (0: never) */
+	/* Steps of a cycle (0: no cycles, the demo runs on and on). After
+	 * cycle_steps steps every process the demo made exits and nothing runs
+	 * for WORKLOAD_REST_STEPS steps (no process alive: the machine as
+	 * after boot, which a client sees as nprocs 0); then it starts anew. */
+	uint32_t cycle_steps;
 };
+
+#define WORKLOAD_REST_STEPS 50
 
 /* What the workload has done so far (for its log lines and tests). */
 struct workload_counts {
@@ -32,6 +39,7 @@ struct workload_counts {
 	uint64_t errors;     /* other refusals (each logged on stderr) */
 	uint64_t mismatches; /* data read back that differed from what was written */
 	uint64_t sanity_runs, sanity_findings;
+	uint64_t cycles; /* cycles ended (with cycle_steps) */
 };
 
 /*

@@ -61,6 +61,46 @@ def wait_for(pred, seconds, what):
     sys.exit("test_debugport: timed out waiting for %s" % what)
 
 
+def children(pid):
+    """The processes whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def inet_sockets(pid):
+    """The TCP and UDP sockets (IPv4 and IPv6) process pid has open, as
+    "tcp:PORT" strings: the inodes of its socket fds that the kernel's
+    tables for those protocols list."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    found = []
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, proto)) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) > 9 and cols[9] in inodes:
+                found.append("%s:%d" % (proto, int(cols[1].rsplit(":", 1)[1], 16)))
+    return found
+
+
 def read(path):
     with open(path, errors="replace") as f:
         return f.read()
@@ -96,6 +136,14 @@ def main():
               and guest.poll() is None, repr(console))
         mode = stat.S_IMODE(os.stat(guest_sock).st_mode)
         check("the guest's socket is owner-only", mode == 0o600, oct(mode))
+        # Host-side only: QEMU (scripts/qemu's child) and vm serve listen on
+        # nothing but their Unix sockets; no TCP or UDP port is open.
+        qemus = [c for c in children(guest.pid)
+                 if "qemu-system" in read("/proc/%d/cmdline" % c)]
+        check("scripts/qemu runs one QEMU", len(qemus) == 1, repr(qemus))
+        for who, pid in [("QEMU", q) for q in qemus] + [("vm serve", host.pid)]:
+            ports = inet_sockets(pid)
+            check("%s has no network socket" % who, ports == [], repr(ports))
 
         def vmstat(sock, *a, target=False):
             where = ["--target", "qemu:" + sock] if target else ["--socket", sock]

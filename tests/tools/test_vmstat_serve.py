@@ -291,7 +291,7 @@ class Scenario(unittest.TestCase):
         self.assertEqual(vmstat(self.path, "-r", "A").stdout.splitlines()[2].split()[2], "20")
         idle.settimeout(10)
         hdr, payload = request(idle, 1)
-        self.assertEqual((hdr[0], hdr[1], hdr[3], len(payload)), (MAGIC, VERSION, 0, 528))
+        self.assertEqual((hdr[0], hdr[1], hdr[3], len(payload)), (MAGIC, VERSION, 0, 536))  # vmi_stats with forged
         self.assertEqual(self.procs(), before)
         idle.close()
         half.close()

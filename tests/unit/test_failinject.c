@@ -20,7 +20,13 @@
  * Each operation gets a fresh machine for every N (booting one is cheap),
  * built by the operation's setup without injection. Each is its own test:
  * `test_failinject fork` runs one (a cmocka filter pattern: `'pf_*'`).
- * Each prints how many injection points it reached.
+ * Each prints how many injection points it reached (each one a failure
+ * injected) and the distinct allocating lines among them (vm_fail_site).
+ *
+ * The last test, `coverage`, fails when a call of VM's dispatch table
+ * (vm_call_name) is made by no operation, or a kind of page fault is never
+ * seen, so a new call cannot be forgotten here; it prints the totals
+ * (docs/reliability.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1861,6 +1867,154 @@ static void pf_group_brk_ok(void)
 	expect(holds(st.a, BRK0 + 0x6000, 0x1000, 4));
 }
 
+/* A copy-on-write fault on a page the other side has given up (the fork
+ * child exited): no copy, the page is made writable again. */
+static void setup_cow_reuse(void)
+{
+	setup_cow();
+	must(hosted_exit(st.b));
+}
+
+static void pf_cow_reuse_ok(void)
+{
+	expect(holds(st.a, A0 + 8, 0x2000 - 8, 1));
+	expect_eq(query(VMQ_COW, st.a), 0);
+}
+
+/* A fault on a page the process has already (a shared page its group
+ * made; the fork copied the PTE): what the kernel sends when the faulting
+ * CPU's TLB was stale. VM maps it again; the kernel here is the test,
+ * which marks the fault pending as the MMU would. */
+static int pf_shared_have(void)
+{
+	struct hosted_proc *p = hosted_proc(st.c);
+	message m = msg(KERNEL, VM_PAGEFAULT);
+
+	m.m_pagefault.ep = st.c;
+	m.m_pagefault.addr = A0 + 8;
+	m.m_pagefault.err = VM_PF_PROT | VM_PF_WRITE | VM_PF_USER;
+	p->pf = HPF_PENDING;
+	bool replied = vm_handle(&m);
+	expect(!replied);
+	if (p->pf == HPF_CLEARED) {
+		p->pf = HPF_NONE;
+		return 0;
+	}
+	expect(p->sig == VM_SIGBUS);
+	p->sig = 0;
+	p->pf = HPF_NONE;
+	return ENOMEM;
+}
+
+static void pf_shared_have_ok(void)
+{
+	fill(st.c, A0, 0x1000, 2);
+	expect(holds(st.a, A0, 0x1000, 2));
+}
+
+/* A fault VM refuses (SIGSEGV): outside every region, and a write to a
+ * read-only one. Must not allocate; must change nothing. */
+static void setup_refused(void)
+{
+	st.a = spawn("A", false);
+	map(st.a, A0, 0x2000, VM_PROT_READ, 0);
+}
+
+static int pf_refused(void)
+{
+	uint8_t b = 1;
+
+	if (mmu_access(hosted_proc(st.a), A1, &b, 1, false) != EFAULT ||
+	    mmu_access(hosted_proc(st.a), A0, &b, 1, true) != EFAULT)
+		return EIO;
+	return 0;
+}
+
+static void pf_refused_ok(void)
+{
+	expect_eq(query(VMQ_RESIDENT, st.a), 0);
+	expect(holds(st.a, A0, 0x2000, 0));
+}
+
+/* forgetblocks: every block of the caller goes. */
+static void setup_forgetblocks(void)
+{
+	setup_getblock();
+	map(st.a, A1, 0x4000, RW, 0);
+	fill(st.a, A1, 0x4000, 3);
+	must(vm_yb(st.a, A1, 0x4000, 6, NOID));
+}
+
+static int forgetblocks(void)
+{
+	message m = msg(st.a, VM_FORGETBLOCKS);
+
+	return hosted_call(&m);
+}
+
+static void forgetblocks_ok(void)
+{
+	expect_eq(query(VMQ_CACHED, 0), 0);
+	expect_eq(vm_yb(st.a, A0, 0x4000, NOID, 5), ESRCH);
+}
+
+/* ds_check: the oldest deletion notice of a subscriber. */
+static void ds_setup_check(void)
+{
+	message m;
+
+	ds_setup_delete();
+	must(vm_ds(st.a, VM_DS_DELETE, "lbl", 0, 0, 0, 0, &m));
+}
+
+static int ds_check(void)
+{
+	message m;
+	int r = vm_ds(st.b, VM_DS_CHECK, "x", 0, 0, 0, 0, &m);
+
+	expect(r != 0 || strcmp(m.m_ds.name, "lbl") == 0);
+	return r;
+}
+
+/* exit of a process with every kind of region, a fork child sharing its
+ * pages, a grant safemapped by another, cached blocks and a published
+ * entry with a subscriber (whose deletion notice is an allocation VM may
+ * drop). An exit must never fail. */
+static void setup_exit(void)
+{
+	message m;
+
+	setup_fork();
+	st.c = fork_of(st.a, "C");
+	must(vm_grant(st.a, st.b, A1, 0x2000, VM_GRANT_READ | VM_GRANT_WRITE, &st.id2));
+	must(vm_safemap(st.b, st.id2, 0, 0x2000, &st.v));
+	must(vm_ds(st.b, VM_DS_SUBSCRIBE, "p*", 0, 0, 0, 0, &m));
+	must(vm_ds(st.a, VM_DS_PUBLISH, "p.label", VM_DS_LABEL, st.a, 0, 0, &m));
+}
+
+static int exit_(void)
+{
+	return hosted_exit(st.a);
+}
+
+static void exit_ok(void)
+{
+	expect(hosted_proc(st.a) == NULL);
+	expect(fork_parent_intact(st.c));
+	expect(unmapped(st.b, st.v));
+	expect_eq(query(VMQ_CACHED, 0), 0);
+}
+
+/* VM_SANITY, the consistency check on request: allocates nothing. */
+static int sanity_(void)
+{
+	message m = msg(KERNEL, VM_SANITY);
+	int r = hosted_call(&m);
+
+	expect(r != 0 || m.m_sanity.findings == 0);
+	return r;
+}
+
 /* ---- The sweep ---- */
 
 struct op {
@@ -1937,13 +2091,20 @@ static const struct op ops[] = {
 	  ds_retrieve_map_ok, RETRY },
 	{ "ds_subscribe", setup_ab, ds_subscribe, ds_subscribe_failed, NULL, CLEAN },
 	{ "ds_delete_notice", ds_setup_delete, ds_delete, NULL, ds_delete_ok, RETRY },
+	{ "ds_check", ds_setup_check, ds_check, NULL, NULL, RETRY },
+	{ "forgetblocks", setup_forgetblocks, forgetblocks, NULL, forgetblocks_ok, RETRY },
+	{ "exit", setup_exit, exit_, NULL, exit_ok, 0 },
 	{ "info", setup_info, info_, NULL, NULL, RETRY },
+	{ "sanity", setup_info, sanity_, NULL, NULL, RETRY },
 	{ "pf_write_new", setup_touch, pf_write_new, pf_new_failed, pf_new_ok, RETRY },
 	{ "pf_read_new", setup_touch, pf_read_new, pf_new_failed, pf_new_ok, RETRY },
 	{ "pf_cow_break", setup_cow, pf_cow, pf_cow_failed, pf_cow_ok, RETRY },
 	{ "pf_shared_group", setup_group, pf_group, pf_group_failed, pf_group_ok, RETRY },
 	{ "pf_shared_heap", setup_group_brk, pf_group_brk, pf_group_brk_failed, pf_group_brk_ok,
 	  RETRY },
+	{ "pf_shared_have", setup_group, pf_shared_have, NULL, pf_shared_have_ok, RETRY },
+	{ "pf_cow_reuse", setup_cow_reuse, pf_cow, NULL, pf_cow_reuse_ok, RETRY },
+	{ "pf_refused", setup_refused, pf_refused, NULL, pf_refused_ok, RETRY },
 };
 
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
@@ -1963,10 +2124,52 @@ static void exit_all(uint32_t free0, uint32_t slab0)
 	expect_eq(s.grants, 0);
 }
 
+/*
+ * What the sweeps reached, for the report and the coverage check: the
+ * allocating lines (VM_HERE) made to fail, per operation and overall; the
+ * calls each operation made when it ran whole; the kinds of page fault
+ * seen (pf_nomem only under injection).
+ */
+#define MAX_SITES 512
+static struct sitelist {
+	const char *where[MAX_SITES];
+	unsigned n;
+} all_sites;
+static bool call_covered[VMI_NCALLS];
+static bool ran[NOPS];
+static unsigned long total_points, total_absorbed;
+
+enum { K_ZEROFILL, K_COWCOPY, K_COWREUSE, K_SHARED, K_REFUSED, K_NOMEM, NPF };
+static const char *const pf_kind[NPF] = { "zero-fill", "cow copy", "cow reuse",
+					  "shared",    "refused",  "no memory" };
+static bool pf_seen[NPF];
+
+static void site_add(struct sitelist *l, const char *where)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->where[i], where) == 0)
+			return;
+	if (l->n == MAX_SITES)
+		fail_msg("more than %d allocation sites", MAX_SITES);
+	l->where[l->n++] = where;
+}
+
+static void pf_note(const struct vmi_stats *a, const struct vmi_stats *b)
+{
+	const uint64_t before[NPF] = { a->pf_zerofill, a->pf_cowcopy, a->pf_cowreuse,
+				       a->pf_shared,   a->pf_refused, a->pf_nomem };
+	const uint64_t after[NPF] = { b->pf_zerofill, b->pf_cowcopy, b->pf_cowreuse,
+				      b->pf_shared,   b->pf_refused, b->pf_nomem };
+
+	for (int k = 0; k < NPF; k++)
+		pf_seen[k] |= after[k] != before[k];
+}
+
 static void sweep(void **state)
 {
 	const struct op *op = *state;
 	unsigned long points = 0, absorbed = 0;
+	struct sitelist sites = { .n = 0 };
 
 	cur_op = op->name;
 	for (cur_n = 1;; cur_n++) {
@@ -1978,11 +2181,24 @@ static void sweep(void **state)
 		op->setup();
 		expect_eq(sanity_check(), 0);
 
-		uint32_t free_before = stats().pages_free;
+		struct vmi_stats before = stats();
+		uint32_t free_before = before.pages_free;
 		vm_fail_nth_alloc(cur_n);
 		int r = op->perform();
+		const char *site = vm_fail_site();
 		bool injected = vm_fail_nth_alloc(0) >= cur_n;
+		struct vmi_stats after = stats();
 
+		pf_note(&before, &after);
+		if (injected != (site != NULL))
+			fail_msg("%s, N=%lu: an injection without its site", cur_op, cur_n);
+		if (site) {
+			site_add(&sites, site);
+			site_add(&all_sites, site);
+		}
+		if (!injected) /* it ran whole: the calls it makes */
+			for (int i = 0; i < VMI_NCALLS; i++)
+				call_covered[i] |= after.calls[i] != before.calls[i];
 		if (r != 0 && r != ENOMEM)
 			fail_msg("%s, N=%lu: the call returned %d, not 0 or ENOMEM", cur_op, cur_n,
 				 r);
@@ -2007,13 +2223,60 @@ static void sweep(void **state)
 			break;
 		points++;
 	}
-	print_message("%-18s %3lu injection points, %lu absorbed\n", op->name, points, absorbed);
+	/* Every allocation the operation makes is an injection point; each
+	 * was made to fail once (absorbed: the call still succeeded). */
+	print_message("%-18s %3lu injection points = failures injected, %2lu absorbed, %2u sites\n",
+		      op->name, points, absorbed, sites.n);
+	total_points += points;
+	total_absorbed += absorbed;
+	ran[op - ops] = true;
 	hosted_halt();
+}
+
+/*
+ * Run last: every call of VM's dispatch table must have been made by some
+ * operation (a new call without an operation in the table above fails
+ * here), and every kind of page fault seen. Skipped when a filter ran only
+ * some operations.
+ */
+static void coverage(void **state)
+{
+	unsigned ncalls = 0, missing = 0, uncalled = 0;
+
+	(void)state;
+	for (size_t i = 0; i < NOPS; i++)
+		if (!ran[i])
+			skip();
+	for (int nr = VM_RQ_BASE; nr <= VM_RQ_LAST; nr++) {
+		if (vm_call_name(nr) == NULL)
+			continue;
+		ncalls++;
+		if (!call_covered[nr - VM_RQ_BASE]) {
+			print_error("call %s (0x%x) is in VM's dispatch table but no operation of "
+				    "the sweep makes it\n",
+				    vm_call_name(nr), nr);
+			missing++;
+			uncalled++;
+		}
+	}
+	for (int k = 0; k < NPF; k++)
+		if (!pf_seen[k]) {
+			print_error("no page fault of kind %s in the sweep\n", pf_kind[k]);
+			missing++;
+		}
+	print_message(
+	    "total: %zu operations, %u of %u calls, %d kinds of page fault; %lu injection "
+	    "points = failures injected (%lu absorbed), %u distinct allocation sites\n",
+	    NOPS, ncalls - uncalled, ncalls, NPF, total_points, total_absorbed, all_sites.n);
+	for (unsigned i = 0; i < all_sites.n; i++)
+		print_message("  site %s\n", all_sites.where[i]);
+	if (missing)
+		fail_msg("%u calls or page-fault kinds not covered", missing);
 }
 
 int main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[NOPS];
+	static struct CMUnitTest tests[NOPS + 1];
 
 	make_exe();
 	for (size_t i = 0; i < NOPS; i++) {
@@ -2021,6 +2284,8 @@ int main(int argc, char **argv)
 		tests[i].test_func = sweep;
 		tests[i].initial_state = (void *)(uintptr_t)&ops[i];
 	}
+	tests[NOPS].name = "coverage";
+	tests[NOPS].test_func = coverage;
 	/* A pattern (cmocka's * and ?) runs only the operations it matches. */
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
