@@ -425,7 +425,7 @@ static void test_never_written_reads_zero(void **state)
 	/* Most of memory: leave room for its page tables and slab objects
 	 * (more of them in the VM_SANITY build). */
 	uint32_t nframes = phys_free_pages() - phys_free_pages() / 8;
-	vir_bytes base;
+	vir_bytes base = 0;
 
 	/* A page in each of 16 4 MB ranges (16 page tables), the rest in
 	 * one big region. */
@@ -458,7 +458,7 @@ static void test_never_written_reads_zero(void **state)
 		{ "uninit prealloc (unprivileged)", VM_MAP_UNINIT | VM_MAP_PREALLOC, 64 * PAGE },
 	};
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		vir_bytes v;
+		vir_bytes v = 0;
 		unsigned reused = 0;
 		assert_int_equal(vm_mmap(u, 0, kinds[k].len, kinds[k].flags, 0, &v), 0);
 		if (!reads_zero(u, v, kinds[k].len))
@@ -475,7 +475,7 @@ static void test_never_written_reads_zero(void **state)
 	assert_int_equal(hosted_call(&m), 0);
 	assert_true(reads_zero(u, HOSTED_BRK_BASE, 32 * PAGE));
 	/* A write-first touch: the rest of the page is zero. */
-	vir_bytes w;
+	vir_bytes w = 0;
 	uint8_t z = 'z';
 	assert_int_equal(vm_mmap(u, 0, PAGE, 0, 0, &w), 0);
 	assert_int_equal(access_(u, w + 100, &z, 1, true), 0);
@@ -485,7 +485,7 @@ static void test_never_written_reads_zero(void **state)
 
 	/* Control: a system process's uninit memory is as the frames were
 	 * (so the frames handed out above really held D's bytes)... */
-	vir_bytes sv;
+	vir_bytes sv = 0;
 	uint8_t b = 0;
 	assert_int_equal(vm_mmap(s, 0, 16 * PAGE, VM_MAP_UNINIT | VM_MAP_PREALLOC, 0, &sv), 0);
 	unsigned dirty_seen = 0;
@@ -496,7 +496,7 @@ static void test_never_written_reads_zero(void **state)
 	assert_true(dirty_seen > 0);
 	/* ...but its fork child is no system process: an uninit region
 	 * untouched at the fork reads zero there. */
-	vir_bytes lazy;
+	vir_bytes lazy = 0;
 	endpoint_t child;
 	assert_int_equal(vm_mmap(s, 0, 64 * PAGE, VM_MAP_UNINIT, 0, &lazy), 0);
 	assert_int_equal(hosted_fork(s, "child", &child), 0);
