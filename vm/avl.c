@@ -27,13 +27,25 @@ void avl_init(struct avl_tree *t)
 	t->augment = NULL;
 }
 
-void avl_init_augmented(struct avl_tree *t, void (*augment)(struct avl_node *n))
+void avl_init_augmented(struct avl_tree *t, bool (*augment)(struct avl_node *n))
 {
 	avl_init(t);
 	t->augment = augment;
 }
 
 void avl_augment_path(const struct avl_tree *t, struct avl_node *n)
+{
+	if (t->augment == NULL)
+		return;
+	/* Nothing else below changed: an unchanged summary leaves every
+	 * one above it as it is. */
+	for (; n != NULL; n = n->parent)
+		if (!t->augment(n))
+			break;
+}
+
+/* Recompute every summary from n to the root. */
+static void augment_all(const struct avl_tree *t, struct avl_node *n)
 {
 	if (t->augment == NULL)
 		return;
@@ -142,8 +154,12 @@ int avl_insert(struct avl_tree *t, struct avl_node *n)
 	USE(link, *link = n); /* t->root, or a child link of parent */
 	t->count++;
 	/* Summaries first, for the tree as it is now: each rotation below
-	 * then only recomputes the two nodes it moves. */
-	avl_augment_path(t, n);
+	 * then only recomputes the two nodes it moves. n's is new whatever
+	 * it held; above it, as far as they change. */
+	if (t->augment) {
+		t->augment(n);
+		avl_augment_path(t, parent);
+	}
 
 	/* Retrace: the subtree rooted at child grew by one level. */
 	child = n;
@@ -168,6 +184,7 @@ void avl_remove(struct avl_tree *t, struct avl_node *n)
 {
 	struct avl_node *p;     /* lowest node whose subtree may have shrunk... */
 	bool left_side = false; /* ...on this side */
+	bool moved = false;     /* n's successor took its place */
 
 	if (n->left != NULL && n->right != NULL) {
 		/* Relink the successor s (which has no left child) into n's place. */
@@ -187,6 +204,7 @@ void avl_remove(struct avl_tree *t, struct avl_node *n)
 			USE(s, s->right = n->right);
 			USE(n->right, n->right->parent = s);
 		}
+		moved = true;
 		USE(s, s->left = n->left; s->parent = n->parent; s->balance = n->balance);
 		USE(n->left, n->left->parent = s);
 		replace_child(t, n->parent, n, s);
@@ -208,8 +226,13 @@ void avl_remove(struct avl_tree *t, struct avl_node *n)
 	}
 	t->count--;
 	USE(n, n->left = NULL; n->right = NULL; n->parent = NULL; n->balance = 0);
-	/* p is the lowest node whose subtree lost something. */
-	avl_augment_path(t, p);
+	/* p is the lowest node whose subtree lost something. Where n's
+	 * successor moved up into n's place, its old summary is no guide to
+	 * what the nodes above had from n: recompute the whole path. */
+	if (moved)
+		augment_all(t, p);
+	else
+		avl_augment_path(t, p);
 
 	/* Retrace: p's subtree on left_side got one level lower. */
 	while (p != NULL) {

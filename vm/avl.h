@@ -6,6 +6,7 @@
 #ifndef VM_AVL_H
 #define VM_AVL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,9 +22,11 @@ struct avl_tree {
 	struct avl_node *root;
 	size_t count;
 	/* Augmented trees: recomputes what n keeps about its subtree from n
-	 * and its children (whose summaries are up to date). The tree calls
-	 * it, bottom-up, on every node whose subtree changes. NULL: none. */
-	void (*augment)(struct avl_node *n);
+	 * and its children (whose summaries are up to date); returns whether
+	 * it changed. The tree calls it, bottom-up, on the nodes whose subtree
+	 * changes, and stops going up where a summary stays the same. NULL:
+	 * none. */
+	bool (*augment)(struct avl_node *n);
 };
 
 /* Make t an empty tree. */
@@ -31,10 +34,10 @@ void avl_init(struct avl_tree *t);
 
 /* Make t an empty tree whose nodes keep a summary of their subtree,
  * recomputed by augment. */
-void avl_init_augmented(struct avl_tree *t, void (*augment)(struct avl_node *n));
+void avl_init_augmented(struct avl_tree *t, bool (*augment)(struct avl_node *n));
 
 /* n's own part of its summary changed (not its key): recompute the
- * summaries from n up to the root. */
+ * summaries from n up, as far as they change. */
 void avl_augment_path(const struct avl_tree *t, struct avl_node *n);
 
 /* Insert n, whose key is set. Returns 0, or -1 (t unchanged) if a node with

@@ -52,40 +52,28 @@ bool map_range_free(struct vmproc *vmp, vir_bytes v, vir_bytes len)
 	return r == NULL || r->vaddr >= v + len;
 }
 
-/*
- * The free-range summary of r's subtree, from r and its children's:
- * lowest start, highest end, and the largest gap between two regions of
- * the subtree.
- */
-static void region_summary(const struct vir_region *r, vir_bytes *lo, vir_bytes *hi, vir_bytes *gap)
+/* The largest gap of r's subtree: its own, or one of its children's. */
+static vir_bytes subtree_gap(const struct vir_region *r)
 {
 	const struct avl_node *l = r->node.left, *g = r->node.right;
-	vir_bytes end = r->vaddr + r->length;
+	vir_bytes gap = r->gap_before;
 
-	*lo = l ? REGION(l)->sub_lo : r->vaddr;
-	*hi = g ? REGION(g)->sub_hi : end;
-	*gap = 0;
-	if (l) {
-		*gap = REGION(l)->sub_gap;
-		if (r->vaddr - REGION(l)->sub_hi > *gap)
-			*gap = r->vaddr - REGION(l)->sub_hi;
-	}
-	if (g) {
-		if (REGION(g)->sub_gap > *gap)
-			*gap = REGION(g)->sub_gap;
-		if (REGION(g)->sub_lo - end > *gap)
-			*gap = REGION(g)->sub_lo - end;
-	}
+	if (l && REGION(l)->sub_gap > gap)
+		gap = REGION(l)->sub_gap;
+	if (g && REGION(g)->sub_gap > gap)
+		gap = REGION(g)->sub_gap;
+	return gap;
 }
 
-static void region_augment(struct avl_node *n)
+static bool region_augment(struct avl_node *n)
 {
 	struct vir_region *r = REGION(n);
-	vir_bytes lo, hi, gap;
+	vir_bytes gap = subtree_gap(r);
 
-	region_summary(r, &lo, &hi, &gap);
-	if (r->sub_lo != lo || r->sub_hi != hi || r->sub_gap != gap)
-		USE(r, r->sub_lo = lo; r->sub_hi = hi; r->sub_gap = gap);
+	if (gap == r->sub_gap)
+		return false;
+	USE(r, r->sub_gap = gap);
+	return true;
 }
 
 void map_init_tree(struct vmproc *vmp)
@@ -93,10 +81,62 @@ void map_init_tree(struct vmproc *vmp)
 	avl_init_augmented(&vmp->vm_regions_avl, region_augment);
 }
 
-/* r's length changed: its subtree's and its ancestors' summaries. */
+static vir_bytes region_end(const struct avl_node *n)
+{
+	return n ? REGION(n)->vaddr + REGION(n)->length : 0;
+}
+
+/* The free bytes between prev's end and r, which follows it; 0 for the
+ * lowest region (the range below it is searched apart, last). */
+static vir_bytes gap_after(const struct avl_node *prev, const struct vir_region *r)
+{
+	return prev ? r->vaddr - region_end(prev) : 0;
+}
+
+/* r now follows prev: record its gap, and the subtree gaps above it as
+ * far as they change. */
+static void set_gap(struct vmproc *vmp, struct vir_region *r, const struct avl_node *prev)
+{
+	vir_bytes gap = gap_after(prev, r);
+
+	if (r->gap_before == gap)
+		return;
+	USE(r, r->gap_before = gap);
+	avl_augment_path(&vmp->vm_regions_avl, &r->node);
+}
+
+/* Put r (vaddr and length set) into vmp's tree; -1 if its key is taken. */
+static int region_link(struct vmproc *vmp, struct vir_region *r)
+{
+	vir_bytes gap = gap_after(avl_lookup_le(&vmp->vm_regions_avl, r->vaddr), r);
+
+	USE(r, r->gap_before = gap; r->sub_gap = gap);
+	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
+		return -1;
+	struct avl_node *next = avl_next(&r->node);
+	if (next)
+		set_gap(vmp, REGION(next), &r->node);
+	return 0;
+}
+
+/* Take r out of vmp's tree: the region after it now follows the one
+ * before it. */
+static void region_unlink(struct vmproc *vmp, struct vir_region *r)
+{
+	struct avl_node *prev = avl_prev(&r->node), *next = avl_next(&r->node);
+
+	avl_remove(&vmp->vm_regions_avl, &r->node);
+	if (next)
+		set_gap(vmp, REGION(next), prev);
+}
+
+/* r's length changed: the gap before the region after it. */
 static void region_resized(struct vmproc *vmp, struct vir_region *r)
 {
-	avl_augment_path(&vmp->vm_regions_avl, &r->node);
+	struct avl_node *next = avl_next(&r->node);
+
+	if (next)
+		set_gap(vmp, REGION(next), &r->node);
 }
 
 struct find_free {
@@ -115,25 +155,25 @@ static vir_bytes fit(const struct find_free *f, vir_bytes lo, vir_bytes hi)
 }
 
 /*
- * The highest fit among the free ranges of [lo, hi) around the regions of
- * n's subtree, where lo is the end of the region before the subtree and hi
- * the start of the one after it. A subtree whose gaps are all too small,
- * or that lies outside [minv, maxv), is skipped whole; the recursion is as
- * deep as the tree (AVL: < 1.45 log2 n).
+ * The highest fit among the gaps before the regions of n's subtree:
+ * those of its right subtree are higher than n's own, which is higher
+ * than its left subtree's. A subtree whose largest gap is too small, or
+ * whose gaps all lie outside [minv, maxv), is skipped whole; the
+ * recursion is as deep as the tree (AVL: < 1.45 log2 n).
  */
-static vir_bytes find_free_in(const struct find_free *f, const struct avl_node *n, vir_bytes lo,
-			      vir_bytes hi)
+static vir_bytes find_free_in(const struct find_free *f, const struct avl_node *n)
 {
 	if (n == NULL)
-		return fit(f, lo, hi);
+		return 0;
 	const struct vir_region *r = REGION(n);
-	vir_bytes clo = lo > f->minv ? lo : f->minv, chi = hi < f->maxv ? hi : f->maxv;
-	if (chi <= clo || chi - clo < f->len)
+	vir_bytes v, prev_end = r->vaddr - r->gap_before;
+	if (r->sub_gap < f->len)
 		return 0;
-	if (r->sub_gap < f->len && r->sub_lo - lo < f->len && hi - r->sub_hi < f->len)
-		return 0;
-	vir_bytes v = find_free_in(f, n->right, r->vaddr + r->length, hi);
-	return v ? v : find_free_in(f, n->left, lo, r->vaddr);
+	if (r->vaddr + r->length < f->maxv && (v = find_free_in(f, n->right)) != 0)
+		return v;
+	if ((v = fit(f, prev_end, r->vaddr)) != 0)
+		return v;
+	return prev_end > f->minv ? find_free_in(f, n->left) : 0;
 }
 
 vir_bytes map_find_free(struct vmproc *vmp, vir_bytes minv, vir_bytes maxv, vir_bytes len)
@@ -142,7 +182,15 @@ vir_bytes map_find_free(struct vmproc *vmp, vir_bytes minv, vir_bytes maxv, vir_
 
 	if (len == 0 || maxv < minv || maxv - minv < len)
 		return 0;
-	return find_free_in(&f, vmp->vm_regions_avl.root, 0, maxv);
+	/* Above the last region first, then the gaps between regions, then
+	 * below the first. */
+	const struct avl_tree *t = &vmp->vm_regions_avl;
+	vir_bytes v = fit(&f, region_end(avl_last(t)), maxv);
+	if (v == 0)
+		v = find_free_in(&f, t->root);
+	if (v == 0 && t->root)
+		v = fit(&f, 0, REGION(avl_first(t))->vaddr);
+	return v;
 }
 
 struct phys_region *map_phys_at(struct vmproc *vmp, vir_bytes v)
@@ -350,14 +398,14 @@ struct vir_region *map_page_region(struct vmproc *vmp, vir_bytes v, vir_bytes le
 		return NULL;
 	USE(r, r->vaddr = v; r->length = len; r->parent = vmp; r->memtype = memtype;
 	    r->flags = flags; r->phys = phys; r->grp_next = r->grp_prev = r; r->node.key = v);
-	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
+	if (region_link(vmp, r) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, vmp->vm_name, v);
 	vmp->vm_virtual += PAGES(len);
 	pt_snapshot(&vmp->vm_pt, v, len, &snap);
 	if (memtype->ev_new && memtype->ev_new(r) != VM_OK) {
 		map_unreference_range(vmp, r->vaddr, r->vaddr + r->length);
 		pt_free_new_empty(&vmp->vm_pt, &snap, v, len);
-		avl_remove(&vmp->vm_regions_avl, &r->node);
+		region_unlink(vmp, r);
 		vmp->vm_virtual -= PAGES(len);
 		SLABFREE(r);
 		return NULL;
@@ -375,7 +423,7 @@ struct vir_region *map_region_clone(struct vmproc *dst, const struct vir_region 
 	    r->memtype = src->memtype; r->flags = src->flags; r->phys = src->phys;
 	    r->grp_next = r->grp_prev = r; r->grp_off = src->grp_off; r->grant = src->grant;
 	    r->node.key = src->vaddr);
-	if (avl_insert(&dst->vm_regions_avl, &r->node) != 0)
+	if (region_link(dst, r) != 0)
 		panic("%s: %s already has a region at 0x%x", __func__, dst->vm_name, src->vaddr);
 	dst->vm_virtual += PAGES(r->length);
 	return r;
@@ -453,7 +501,7 @@ static void region_delete(struct vmproc *vmp, struct vir_region *r)
 	if (r->memtype->ev_delete)
 		r->memtype->ev_delete(r);
 	group_leave(r);
-	avl_remove(&vmp->vm_regions_avl, &r->node);
+	region_unlink(vmp, r);
 	vmp->vm_virtual -= PAGES(r->length);
 	SLABFREE(r);
 }
@@ -462,11 +510,11 @@ static void region_delete(struct vmproc *vmp, struct vir_region *r)
 static void region_trim_head(struct vmproc *vmp, struct vir_region *r, vir_bytes newstart)
 {
 	map_unreference_range(vmp, r->vaddr, newstart);
-	avl_remove(&vmp->vm_regions_avl, &r->node);
+	region_unlink(vmp, r);
 	vmp->vm_virtual -= PAGES(newstart - r->vaddr);
 	USE(r, r->grp_off += newstart - r->vaddr; r->length -= newstart - r->vaddr;
 	    r->vaddr = newstart; r->node.key = newstart);
-	if (avl_insert(&vmp->vm_regions_avl, &r->node) != 0)
+	if (region_link(vmp, r) != 0)
 		panic("%s: key 0x%x taken in %s", __func__, newstart, vmp->vm_name);
 }
 
@@ -507,7 +555,7 @@ static void region_split(struct vmproc *vmp, struct vir_region *r, vir_bytes hol
 	region_resized(vmp, r);
 	USE(r2, r2->resident += moved);
 	vmp->vm_virtual -= PAGES(hole_end - hole);
-	if (avl_insert(&vmp->vm_regions_avl, &r2->node) != 0)
+	if (region_link(vmp, r2) != 0)
 		panic("%s: key 0x%x taken in %s", __func__, hole_end, vmp->vm_name);
 	if (r->memtype->ev_split)
 		r->memtype->ev_split(vmp, r, r2);
@@ -755,6 +803,7 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 		}
 		return 1;
 	}
+	const struct avl_node *lowest = avl_first(&vmp->vm_regions_avl);
 	for (struct avl_node *n = avl_first(&vmp->vm_regions_avl); n; n = avl_next(n)) {
 		struct vir_region *r = REGION(n);
 		if (r->node.key != r->vaddr || r->parent != vmp || r->length == 0 ||
@@ -773,15 +822,13 @@ uint32_t map_sanitycheck(struct vmproc *vmp, void (*claim)(const struct phys_blo
 				      who, r->vaddr, r->length, prev_end);
 			findings++;
 		}
-		vir_bytes lo, hi, gap;
-		region_summary(r, &lo, &hi, &gap);
-		if (r->sub_lo != lo || r->sub_hi != hi || r->sub_gap != gap) {
-			sanity_report(
-			    SK_AVL, SANITY_NO_FRAME,
-			    "%s: region 0x%x+0x%x: free-range summary 0x%x-0x%x gap 0x%x, "
-			    "its subtree has 0x%x-0x%x gap 0x%x",
-			    who, r->vaddr, r->length, r->sub_lo, r->sub_hi, r->sub_gap, lo, hi,
-			    gap);
+		vir_bytes gap = n == lowest ? 0 : r->vaddr - prev_end;
+		if (r->gap_before != gap || r->sub_gap != subtree_gap(r)) {
+			sanity_report(SK_AVL, SANITY_NO_FRAME,
+				      "%s: region 0x%x+0x%x: free-range summary gap 0x%x, largest "
+				      "0x%x; the tree has 0x%x, 0x%x",
+				      who, r->vaddr, r->length, r->gap_before, r->sub_gap, gap,
+				      subtree_gap(r));
 			findings++;
 		}
 		prev_end = r->vaddr + r->length;

@@ -76,11 +76,12 @@ struct vir_region {
 	struct vir_region *grp_next, *grp_prev;
 	vir_bytes grp_off;
 	uint32_t grant; /* VR_SAFEMAP: the grant it was mapped through */
-	/* The region tree is augmented (avl_init_augmented): each region
-	 * knows, for its subtree, the lowest start, the highest end and the
-	 * largest gap between two of its regions, so that map_find_free finds
-	 * a free range in O(log n). */
-	vir_bytes sub_lo, sub_hi, sub_gap;
+	/* The region tree is augmented (avl_init_augmented), as Linux's
+	 * rb_subtree_gap: each region knows the free bytes between the end of
+	 * the region before it and its start (0 for the lowest region), and
+	 * the largest such gap in its subtree, so that map_find_free finds a
+	 * free range in O(log n). */
+	vir_bytes gap_before, sub_gap;
 };
 
 /* Whether fresh pages of r may keep old contents: only for a region

@@ -727,13 +727,18 @@ static void test_avl_check_unbalanced(void **state)
 /* The augmentation under test: subtree node count and total weight. */
 static unsigned augment_calls;
 
-static void count_augment(struct avl_node *n)
+static bool count_augment(struct avl_node *n)
 {
 	struct item *it = item_of(n), *l = item_of(n->left), *r = item_of(n->right);
+	uint32_t count = 1 + (l ? l->sub_count : 0) + (r ? r->sub_count : 0);
+	uint64_t weight = it->weight + (l ? l->sub_weight : 0) + (r ? r->sub_weight : 0);
 
 	augment_calls++;
-	it->sub_count = 1 + (l ? l->sub_count : 0) + (r ? r->sub_count : 0);
-	it->sub_weight = it->weight + (l ? l->sub_weight : 0) + (r ? r->sub_weight : 0);
+	if (count == it->sub_count && weight == it->sub_weight)
+		return false;
+	it->sub_count = count;
+	it->sub_weight = weight;
+	return true;
 }
 
 /* Every node's summary equals its subtree recounted; returns the count. */
@@ -807,6 +812,68 @@ static void test_avl_augmented(void **state)
 	assert_int_equal(augment_calls, 0);
 }
 
+/* A summary that often stays the same, as a largest gap does: the
+ * largest weight in the subtree. Removing a node that does not hold it
+ * changes nothing above, and the tree stops going up; where a successor
+ * moves into the removed node's place it must not. */
+static bool max_augment(struct avl_node *n)
+{
+	struct item *it = item_of(n), *l = item_of(n->left), *r = item_of(n->right);
+	uint64_t m = it->weight;
+
+	augment_calls++;
+	if (l && l->sub_weight > m)
+		m = l->sub_weight;
+	if (r && r->sub_weight > m)
+		m = r->sub_weight;
+	if (m == it->sub_weight)
+		return false;
+	it->sub_weight = m;
+	return true;
+}
+
+static uint64_t verify_max(struct avl_node *n)
+{
+	if (n == NULL)
+		return 0;
+	uint64_t l = verify_max(n->left), r = verify_max(n->right);
+	struct item *it = item_of(n);
+	uint64_t m = it->weight > l ? it->weight : l;
+	m = m > r ? m : r;
+	if (it->sub_weight != m)
+		fail_msg("key 0x%x: largest weight %llu kept, subtree has %llu", n->key,
+			 (unsigned long long)it->sub_weight, (unsigned long long)m);
+	return m;
+}
+
+static void test_avl_augmented_max(void **state)
+{
+	enum { N = 500, NOPS = 20000 };
+	static struct item items[N];
+	struct avl_tree t;
+
+	(void)state;
+	rng_seed(0xa11a0002u);
+	avl_init_augmented(&t, max_augment);
+	for (uint32_t i = 0; i < N; i++)
+		item_set(&items[i], i * 3 + 1);
+	for (int op = 0; op < NOPS; op++) {
+		struct item *it = &items[rng_below(N)];
+		if (!it->in_tree) {
+			it->weight = rng_below(50);
+			assert_int_equal(avl_insert(&t, &it->node), 0);
+			it->in_tree = 1;
+		} else if (rng_below(3) == 0) {
+			it->weight = rng_below(50);
+			avl_augment_path(&t, &it->node);
+		} else {
+			avl_remove(&t, &it->node);
+			it->in_tree = 0;
+		}
+		verify_max(t.root);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -819,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_avl_check_detects_corruption),
 		cmocka_unit_test(test_avl_check_unbalanced),
 		cmocka_unit_test(test_avl_augmented),
+		cmocka_unit_test(test_avl_augmented_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
