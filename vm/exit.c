@@ -49,8 +49,7 @@ int do_exit(message *m)
 	ds_release(vmp, true);
 	grant_release(vmp);
 	cache_forgetall(vmp);
-	map_free_proc(vmp);
-	pt_free(&vmp->vm_pt);
+	map_exit_proc(vmp);
 	memset(vmp, 0, sizeof(*vmp));
 	vm_stats.exits++;
 	return VM_OK;

@@ -48,8 +48,7 @@ int do_fork(message *m)
 		struct vir_region *src = avl_entry(n, struct vir_region, node);
 		struct vir_region *dst = map_region_clone(child, src);
 		if (dst == NULL || src->memtype->ev_copy(src, dst) != VM_OK) {
-			map_free_proc(child);
-			pt_free(&child->vm_pt);
+			map_exit_proc(child);
 			memset(child, 0, sizeof(*child));
 			return ENOMEM;
 		}

@@ -306,7 +306,8 @@ void pb_unreference(struct phys_region *pr)
 	if (radix_remove(&vmp->vm_pages, pr->vaddr >> VM_PAGE_SHIFT) != pr)
 		panic("%s: page 0x%x of %s is not in its page map", __func__, pr->vaddr,
 		      vmp->vm_name);
-	pt_writemap(&vmp->vm_pt, pr->vaddr, 0, VM_PAGE_SIZE, 0, WMF_OVERWRITE);
+	if (!(vmp->vm_flags & VMF_EXITING))
+		pt_writemap(&vmp->vm_pt, pr->vaddr, 0, VM_PAGE_SIZE, 0, WMF_OVERWRITE);
 	for (pp = &pb->firstregion; *pp != pr; pp = &(*pp)->next_ph_list)
 		if (*pp == NULL)
 			panic("%s: page 0x%x of %s is not on block 0x%x's list", __func__,
@@ -676,6 +677,14 @@ void map_free_proc(struct vmproc *vmp)
 	while ((n = avl_first(&vmp->vm_regions_avl)) != NULL)
 		region_delete(vmp, REGION(n));
 	radix_done(&vmp->vm_pages);
+}
+
+void map_exit_proc(struct vmproc *vmp)
+{
+	vmp->vm_flags |= VMF_EXITING;
+	map_free_proc(vmp);
+	pt_free(&vmp->vm_pt);
+	vmp->vm_flags &= ~VMF_EXITING;
 }
 
 enum pf_result mt_pagefault_resident(struct vmproc *vmp, struct vir_region *r,

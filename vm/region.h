@@ -147,6 +147,10 @@ int map_region_extend(struct vmproc *vmp, struct vir_region *r, vir_bytes newlen
 /* Free every region of vmp. */
 void map_free_proc(struct vmproc *vmp);
 
+/* map_free_proc and pt_free, for a process whose address space goes
+ * whole (exit, a failed fork): its PTEs are not cleared one by one first. */
+void map_exit_proc(struct vmproc *vmp);
+
 enum pf_result {
 	PF_RESOLVED, /* mapped: retry the access */
 	PF_SEGV,     /* the access is not allowed: SIGSEGV */

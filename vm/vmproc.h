@@ -12,6 +12,9 @@
 
 #define VMF_INUSE 0x1 /* slot holds a process */
 #define VMF_PRIV 0x2  /* system process: privileged calls allowed */
+/* Its address space is going away whole (map_exit_proc): its PTEs are
+ * left for pt_free instead of being cleared page by page. */
+#define VMF_EXITING 0x4
 
 struct cached_block;
 struct grant_table;
