@@ -1695,7 +1695,7 @@ static int cmd_dspublish(struct word *a, int n)
 	memset(&msg, 0, sizeof(msg));
 	if ((type = parse_choice(&a[2], "label, mem or map", types)) < 0)
 		return STOP;
-	if ((type == 0) != (n == 3))
+	if (n != (type == 0 ? 3 : 5))
 		return error("usage: dspublish P NAME label | mem ADDR LEN | map ADDR LEN");
 	if ((r = proc_get(&a[0], &p)) || ds_name(&a[1], msg.m_ds.name))
 		return r ? r : STOP;

@@ -1873,6 +1873,11 @@ static const struct error_case error_cases[] = {
 	  "t.scn:2: error: saferevmap: not supported yet\n" },
 	{ "dspublish_usage", "spawn A\ndspublish A n mem\n",
 	  "t.scn:2: error: usage: dspublish P NAME label | mem ADDR LEN | map ADDR LEN\n" },
+	/* Found by fuzz_scenario: an ADDR without its LEN read past the words. */
+	{ "dspublish_no_len", "spawn A\ndspublish A n mem 0x1000\n",
+	  "t.scn:2: error: usage: dspublish P NAME label | mem ADDR LEN | map ADDR LEN\n" },
+	{ "dspublish_map_no_len", "spawn A\ndspublish A n map 0x1000\n",
+	  "t.scn:2: error: usage: dspublish P NAME label | mem ADDR LEN | map ADDR LEN\n" },
 	{ "ds_name_too_long", "spawn A\ndspublish A abcdefghijklmnop label\n",
 	  "t.scn:2: error: bad data-store name: abcdefghijklmnop (1 to 15 bytes)\n" },
 };
