@@ -88,6 +88,7 @@ void counters_draw(struct ui *u, int y0, int y1)
 	row(y++, 1, "exits", st->exits);
 	row(y++, 1, "evictions", st->evictions);
 	row(y++, 1, "bad calls", st->bad_calls);
+	row(y++, 1, "forged", st->forged);
 	row(y++, 1, "grants", st->grants);
 
 	/* Calls by name, those that happened, beside. */

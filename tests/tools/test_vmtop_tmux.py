@@ -280,11 +280,13 @@ class Interactive(Base):
         self.assertEqual(len(slabs), n)
         p.keys("Tab")
         s = p.wait_text("Counters since boot")
-        mmaps = re.search(r"(\d+) mmap calls", subprocess.run(
-            [VMSTAT, "--socket", self.sock, "-s"], capture_output=True, text=True,
-            check=True).stdout).group(1)
+        vs = subprocess.run([VMSTAT, "--socket", self.sock, "-s"], capture_output=True,
+                            text=True, check=True).stdout
+        mmaps = re.search(r"(\d+) mmap calls", vs).group(1)
         self.assertRegex(s, r"\bmmap\s+%s\s" % mmaps)
         self.assertRegex(s, r"(?m)^ zero-fill\s+\d+")
+        forged = re.search(r"(\d+) forged calls", vs).group(1)
+        self.assertRegex(s, r"(?m)^ forged\s+%s\s" % forged)
         p.keys("Tab")
         p.wait(lambda s: len(rows(s)[0]) == 3, "the table after Tab")
 
