@@ -27,11 +27,17 @@
 		__VA_ARGS__;                                                                       \
 		lock_page_lock(use_obj_);                                                          \
 	} while (0)
+/* One unlock around several USEs of one page (they nest without a
+ * system call); nothing in other builds. */
+#define USE_BEGIN(obj) lock_page_unlock(obj)
+#define USE_END(obj) lock_page_lock(obj)
 #else
 #define USE(obj, ...)                                                                              \
 	do {                                                                                       \
 		__VA_ARGS__;                                                                       \
 	} while (0)
+#define USE_BEGIN(obj) ((void)(obj))
+#define USE_END(obj) ((void)(obj))
 #endif
 
 /* Start locking (boot): base is the direct map of physical address 0,

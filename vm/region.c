@@ -441,14 +441,19 @@ int map_copy_refs_at(struct vir_region *src, struct vir_region *dst, vir_bytes a
 	uint32_t key = src->vaddr >> VM_PAGE_SHIFT;
 	uint32_t last = (src->vaddr + src->length - 1) >> VM_PAGE_SHIFT;
 	struct phys_region *pr;
+	uint32_t table = UINT32_MAX; /* the PDE whose table is known there */
 
 	while ((pr = radix_next(&svmp->vm_pages, &key)) != NULL && key <= last) {
 		vir_bytes v = at + (pr->vaddr - src->vaddr);
 		/* Page tables only where pages are: a big sparse region must
 		 * not cost a table per 4 MB of it. */
-		struct phys_region *npr = NULL;
-		if (pt_ptalloc_in_range(&dvmp->vm_pt, v, VM_PAGE_SIZE) != VM_OK ||
-		    (npr = pb_reference(pr->ph, dst, v)) == NULL)
+		if (I386_VM_PDE(v) != table) {
+			if (pt_ptalloc_in_range(&dvmp->vm_pt, v, VM_PAGE_SIZE) != VM_OK)
+				return ENOMEM;
+			table = I386_VM_PDE(v);
+		}
+		struct phys_region *npr = pb_reference(pr->ph, dst, v);
+		if (npr == NULL)
 			return ENOMEM;
 		/* The source may lose write access (copy-on-write). */
 		if (map_ph_writept(svmp, pr) != VM_OK || map_ph_writept(dvmp, npr) != VM_OK)

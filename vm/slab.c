@@ -184,7 +184,7 @@ void *slaballoc_at(size_t bytes, const char *type, const char *where)
 		void *obj = object(s, i);
 		/* One unlock for all the writes to this page below (the USEs
 		 * inside nest without a system call). */
-		lock_page_unlock(s);
+		USE_BEGIN(s);
 		USE(s, s->used[w] |= 1ULL << (i % 64); s->nused++; memset(obj, 0, size));
 #ifdef VMSCOPE_SANITY_BUILD
 		struct slab_trailer *t = trailer(s, i);
@@ -196,7 +196,7 @@ void *slaballoc_at(size_t bytes, const char *type, const char *where)
 			list_del(c, s);
 			list_add(c, s, SLAB_FULL);
 		}
-		lock_page_lock(s);
+		USE_END(s);
 		return obj;
 	}
 	panic("%s: slab 0x%x on the partial list is full (%u of %u)", __func__, s->phys, s->nused,
@@ -319,7 +319,7 @@ void slabfree_at(void *obj, size_t bytes, const char *where)
 				    i, type ? type : "unnamed", size, s->phys, here);
 		return;
 	}
-	lock_page_unlock(s); /* as in slaballoc */
+	USE_BEGIN(s); /* as in slaballoc */
 	USE(s, s->used[i / 64] &= ~(1ULL << (i % 64)); memset(obj, SLAB_JUNK, size));
 #ifdef VMSCOPE_SANITY_BUILD
 	USE(s, site_set(&t->sites.freed, where));
@@ -333,7 +333,7 @@ void slabfree_at(void *obj, size_t bytes, const char *where)
 		list_add(c, s, SLAB_PARTIAL);
 	}
 	USE(s, s->nused--);
-	lock_page_lock(s);
+	USE_END(s);
 	if (s->nused == 0) {
 		list_del(c, s);
 		USE(s, s->magic = 0);
