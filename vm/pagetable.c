@@ -194,23 +194,14 @@ static bool write_pte(uint32_t *e, phys_bytes p, uint32_t flags, enum wmf how)
 	return (old & I386_VM_PRESENT) != 0;
 }
 
-int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint32_t flags,
-		enum wmf how)
+/* pt_writemap over a range, or where the table is not there yet. */
+static __attribute__((noinline)) int writemap_range(struct pt *pt, vir_bytes v, phys_bytes p,
+						    vir_bytes bytes, uint32_t flags, enum wmf how)
 {
 	bool flush = false;
 
 	if ((v | p | bytes) & VM_PAGE_MASK)
 		panic("%s: unaligned 0x%x -> 0x%x, 0x%x bytes", __func__, v, p, bytes);
-	/* One page whose table is there (a fault, fork, exit): no table loop. */
-	uint32_t pde = pt->pt_dir[I386_VM_PDE(v)];
-	if (bytes == VM_PAGE_SIZE &&
-	    (pde & (I386_VM_PRESENT | I386_VM_BIGPAGE)) == I386_VM_PRESENT &&
-	    !is_kern_pde(I386_VM_PDE(v))) {
-		uint32_t *tab = sys_directmap(pde & I386_VM_ADDR_MASK);
-		if (write_pte(&tab[I386_VM_PTE(v)], p, flags, how))
-			queue_flush(pt);
-		return VM_OK;
-	}
 	if (flags != 0) {
 		int r = pt_ptalloc_in_range(pt, v, bytes);
 		if (r != VM_OK)
@@ -225,6 +216,23 @@ int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint3
 	if (flush)
 		queue_flush(pt);
 	return VM_OK;
+}
+
+int pt_writemap(struct pt *pt, vir_bytes v, phys_bytes p, vir_bytes bytes, uint32_t flags,
+		enum wmf how)
+{
+	/* One aligned page whose table is there (a fault, fork, exit): no
+	 * table loop, and little to save around the call. */
+	uint32_t pde = pt->pt_dir[I386_VM_PDE(v)];
+	if (bytes == VM_PAGE_SIZE && !((v | p) & VM_PAGE_MASK) &&
+	    (pde & (I386_VM_PRESENT | I386_VM_BIGPAGE)) == I386_VM_PRESENT &&
+	    !is_kern_pde(I386_VM_PDE(v))) {
+		uint32_t *tab = sys_directmap(pde & I386_VM_ADDR_MASK);
+		if (write_pte(&tab[I386_VM_PTE(v)], p, flags, how))
+			queue_flush(pt);
+		return VM_OK;
+	}
+	return writemap_range(pt, v, p, bytes, flags, how);
 }
 
 uint32_t pt_lookup(const struct pt *pt, vir_bytes v)
