@@ -107,30 +107,10 @@ static void row(const char *what, struct stat3 vm, const char *base_name, struct
 
 /* ---- the hosted machine ---------------------------------------------- */
 
-static int vm_mmap(endpoint_t ep, uint32_t len, int flags, uint32_t *addr)
+/* A read-write mapping where VM chooses. */
+static int vm_mmap(endpoint_t ep, uint32_t len, uint32_t flags, uint32_t *addr)
 {
-	message m;
-	memset(&m, 0, sizeof(m));
-	m.m_source = ep;
-	m.m_type = VM_MMAP;
-	m.m_mmap.len = len;
-	m.m_mmap.prot = VM_PROT_READ | VM_PROT_WRITE;
-	m.m_mmap.flags = flags;
-	int r = hosted_call(&m);
-	if (r == 0)
-		*addr = m.m_mmap.addr;
-	return r;
-}
-
-static int vm_munmap(endpoint_t ep, uint32_t addr, uint32_t len)
-{
-	message m;
-	memset(&m, 0, sizeof(m));
-	m.m_source = ep;
-	m.m_type = VM_MUNMAP;
-	m.m_munmap.addr = addr;
-	m.m_munmap.len = len;
-	return hosted_call(&m);
+	return hosted_mmap(ep, 0, len, VM_PROT_READ | VM_PROT_WRITE, flags, 0, addr);
 }
 
 static void touch(endpoint_t ep, uint32_t addr, uint32_t pages)
@@ -372,7 +352,7 @@ static struct stat3 vm_mmap_ops(uint32_t regions)
 		uint32_t a;
 		double t0 = now_ns();
 		for (int i = 0; i < OPS; i++)
-			if (vm_mmap(ep, PAGE, 0, &a) || vm_munmap(ep, a, PAGE))
+			if (vm_mmap(ep, PAGE, 0, &a) || hosted_munmap(ep, a, PAGE))
 				die("mmap/munmap", 0);
 		v[r] = (now_ns() - t0) / OPS;
 		hosted_halt();

@@ -87,6 +87,37 @@ int hosted_call(message *m)
 	return m->m_type;
 }
 
+int hosted_mmap(endpoint_t ep, vir_bytes addr, vir_bytes len, uint32_t prot, uint32_t flags,
+		phys_bytes phys, vir_bytes *out)
+{
+	message m;
+
+	memset(&m, 0, sizeof(m));
+	m.m_source = ep;
+	m.m_type = VM_MMAP;
+	m.m_mmap.addr = addr;
+	m.m_mmap.len = len;
+	m.m_mmap.prot = prot;
+	m.m_mmap.flags = flags;
+	m.m_mmap.phys = phys;
+	int r = hosted_call(&m);
+	if (r == 0 && out)
+		*out = m.m_mmap.addr;
+	return r;
+}
+
+int hosted_munmap(endpoint_t ep, vir_bytes addr, vir_bytes len)
+{
+	message m;
+
+	memset(&m, 0, sizeof(m));
+	m.m_source = ep;
+	m.m_type = VM_MUNMAP;
+	m.m_munmap.addr = addr;
+	m.m_munmap.len = len;
+	return hosted_call(&m);
+}
+
 /* A new process table entry (not yet known to VM), or NULL if full. */
 static struct hosted_proc *proc_new(const char *name, bool priv)
 {

@@ -87,6 +87,12 @@ int hosted_exit(endpoint_t ep);
 /* Deliver m to VM; the reply replaces it. Returns the reply's m_type. */
 int hosted_call(message *m);
 
+/* ep's VM_MMAP (phys: VM_MAP_PHYS's frame) and VM_MUNMAP, through
+ * hosted_call: 0 (and *out, if not NULL, the address) or VM's errno. */
+int hosted_mmap(endpoint_t ep, vir_bytes addr, vir_bytes len, uint32_t prot, uint32_t flags,
+		phys_bytes phys, vir_bytes *out);
+int hosted_munmap(endpoint_t ep, vir_bytes addr, vir_bytes len);
+
 /* Where the kernel keeps the debug call's reply buffer (kernel memory). */
 #define HOSTED_INFO_BUF 0x00180000u
 #define HOSTED_INFO_BUFLEN 0x00010000u /* VMI_MAX_PAYLOAD */

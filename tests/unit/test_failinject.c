@@ -114,35 +114,10 @@ static message msg(endpoint_t src, int type)
 	return m;
 }
 
-static int vm_mmap(endpoint_t ep, vir_bytes addr, vir_bytes len, int prot, int flags,
-		   phys_bytes phys, vir_bytes *out)
-{
-	message m = msg(ep, VM_MMAP);
-
-	m.m_mmap.addr = addr;
-	m.m_mmap.len = len;
-	m.m_mmap.prot = prot;
-	m.m_mmap.flags = flags;
-	m.m_mmap.phys = phys;
-	int r = hosted_call(&m);
-	if (r == 0 && out)
-		*out = m.m_mmap.addr;
-	return r;
-}
-
 /* A fixed mapping the setup needs. */
 static void map(endpoint_t ep, vir_bytes addr, vir_bytes len, int prot, int flags)
 {
-	must(vm_mmap(ep, addr, len, prot, flags | VM_MAP_FIXED, 0, NULL));
-}
-
-static int vm_munmap(endpoint_t ep, vir_bytes addr, vir_bytes len)
-{
-	message m = msg(ep, VM_MUNMAP);
-
-	m.m_munmap.addr = addr;
-	m.m_munmap.len = len;
-	return hosted_call(&m);
+	must(hosted_mmap(ep, addr, len, prot, flags | VM_MAP_FIXED, 0, NULL));
 }
 
 static int vm_brk(endpoint_t ep, vir_bytes addr)
@@ -508,22 +483,22 @@ static void setup_a_priv(void)
 
 static int mmap_plain(void)
 {
-	return vm_mmap(st.a, 0, 64 * 1024, RW, 0, 0, &st.v);
+	return hosted_mmap(st.a, 0, 64 * 1024, RW, 0, 0, &st.v);
 }
 
 static int mmap_prealloc(void)
 {
-	return vm_mmap(st.a, 0, 64 * 1024, RW, VM_MAP_PREALLOC, 0, &st.v);
+	return hosted_mmap(st.a, 0, 64 * 1024, RW, VM_MAP_PREALLOC, 0, &st.v);
 }
 
 static int mmap_contig(void)
 {
-	return vm_mmap(st.a, 0, 64 * 1024, RW, VM_MAP_PREALLOC | VM_MAP_CONTIG, 0, &st.v);
+	return hosted_mmap(st.a, 0, 64 * 1024, RW, VM_MAP_PREALLOC | VM_MAP_CONTIG, 0, &st.v);
 }
 
 static int mmap_phys(void)
 {
-	return vm_mmap(st.a, 0, 16 * 1024, RW, VM_MAP_PHYS, 0xA0000, &st.v);
+	return hosted_mmap(st.a, 0, 16 * 1024, RW, VM_MAP_PHYS, 0xA0000, &st.v);
 }
 
 /* A failed mmap leaves no region, no page, nothing mapped. */
@@ -558,13 +533,13 @@ static void setup_cross(void)
 
 static int mmap_prealloc_cross(void)
 {
-	return vm_mmap(st.a, CROSS, 0x10000, RW, VM_MAP_FIXED | VM_MAP_PREALLOC, 0, NULL);
+	return hosted_mmap(st.a, CROSS, 0x10000, RW, VM_MAP_FIXED | VM_MAP_PREALLOC, 0, NULL);
 }
 
 static int mmap_contig_cross(void)
 {
-	return vm_mmap(st.a, CROSS, 0x10000, RW, VM_MAP_FIXED | VM_MAP_PREALLOC | VM_MAP_CONTIG, 0,
-		       NULL);
+	return hosted_mmap(st.a, CROSS, 0x10000, RW, VM_MAP_FIXED | VM_MAP_PREALLOC | VM_MAP_CONTIG,
+			   0, NULL);
 }
 
 static void cross_failed(void)
@@ -596,7 +571,7 @@ static void setup_fixed(void)
 
 static int mmap_fixed(void)
 {
-	return vm_mmap(st.a, A0 + 0x4000, 0x4000, RW, VM_MAP_FIXED | VM_MAP_PREALLOC, 0, NULL);
+	return hosted_mmap(st.a, A0 + 0x4000, 0x4000, RW, VM_MAP_FIXED | VM_MAP_PREALLOC, 0, NULL);
 }
 
 /* Around the range nothing changed. In it: either the old mapping with
@@ -627,7 +602,7 @@ static void mmap_fixed_ok(void)
 /* munmap of the middle of a region: split, needs a new region struct. */
 static int munmap_split(void)
 {
-	return vm_munmap(st.a, A0 + 0x4000, 0x4000);
+	return hosted_munmap(st.a, A0 + 0x4000, 0x4000);
 }
 
 static void munmap_failed(void)
@@ -775,7 +750,7 @@ static void setup_fork(void)
 	fill(st.a, A2, 0x2000, 3);
 	map(st.a, A3, 0x4000, RW, VM_MAP_PREALLOC | VM_MAP_CONTIG);
 	fill(st.a, A3, 0x4000, 4);
-	must(vm_mmap(st.a, A4, 0x2000, RW, VM_MAP_FIXED | VM_MAP_PHYS, 0xA0000, NULL));
+	must(hosted_mmap(st.a, A4, 0x2000, RW, VM_MAP_FIXED | VM_MAP_PHYS, 0xA0000, NULL));
 	fill(st.a, A4, 0x2000, 5);
 	map(st.a, A5, 0x2000, VM_PROT_READ, VM_MAP_PREALLOC);
 	map(st.a, A6, 0x2000, RW, 0);
@@ -793,7 +768,7 @@ static void setup_fork(void)
 	must(vm_grant(st.b, st.a, B0, 0x2000, VM_GRANT_READ | VM_GRANT_WRITE, &st.id));
 	must(vm_safemap(st.a, st.id, 0, 0x2000, &st.w));
 	/* A region split in two (a munmap hole): both halves are copied. */
-	must(vm_munmap(st.a, A1 + 0x6000, 0x1000));
+	must(hosted_munmap(st.a, A1 + 0x6000, 0x1000));
 	st.parent = st.a;
 	st.regions = query(VMQ_REGIONS, st.a);
 	st.resident = query(VMQ_RESIDENT, st.a);
@@ -1190,7 +1165,7 @@ static void getblock_age_failed(void)
 	vir_bytes v;
 
 	expect_eq(query(VMQ_CACHED, 0), 8);
-	must(vm_mmap(st.a, 0, MEM - (1u << 20), RW, 0, 0, &v));
+	must(hosted_mmap(st.a, 0, MEM - (1u << 20), RW, 0, 0, &v));
 	while (query(VMQ_CACHED, 0) == 8)
 		must(fill_r(st.a, (v += PAGE) - PAGE, 1, 4));
 	expect_eq(query(VMQ_CACHED, 0), 4);
@@ -1398,7 +1373,7 @@ static void safecopy_cow2_ok(void)
 static void setup_copy_shared(void)
 {
 	setup_copy_cow();
-	must(vm_munmap(st.b, B0, 0x8000));
+	must(hosted_munmap(st.b, B0, 0x8000));
 	map(st.b, B0, 0x8000, RW, VM_MAP_SHARED);
 	st.c = fork_of(st.b, "C");
 }

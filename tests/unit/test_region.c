@@ -52,32 +52,12 @@ static vir_bytes brute_find_free(struct vmproc *vmp, vir_bytes minv, vir_bytes m
 	return best;
 }
 
+/* A mapping of a random protection (neighbours that differ never merge). */
 static int call_mmap(endpoint_t ep, vir_bytes addr, vir_bytes len, uint32_t flags, vir_bytes *out)
 {
-	message m;
+	uint32_t prot = (rng_below(2) ? VM_PROT_WRITE : 0) | VM_PROT_READ;
 
-	memset(&m, 0, sizeof(m));
-	m.m_source = ep;
-	m.m_type = VM_MMAP;
-	m.m_mmap.addr = addr;
-	m.m_mmap.len = len;
-	m.m_mmap.prot = (rng_below(2) ? VM_PROT_WRITE : 0) | VM_PROT_READ;
-	m.m_mmap.flags = flags;
-	int r = hosted_call(&m);
-	*out = m.m_mmap.addr;
-	return r;
-}
-
-static int call_munmap(endpoint_t ep, vir_bytes addr, vir_bytes len)
-{
-	message m;
-
-	memset(&m, 0, sizeof(m));
-	m.m_source = ep;
-	m.m_type = VM_MUNMAP;
-	m.m_munmap.addr = addr;
-	m.m_munmap.len = len;
-	return hosted_call(&m);
+	return hosted_mmap(ep, addr, len, prot, flags, 0, out);
 }
 
 static void check_queries(struct vmproc *vmp, int queries)
@@ -133,11 +113,11 @@ static void test_find_free_model(void **state)
 			assert_int_equal(call_mmap(ep, 0, len, 0, &v), 0);
 			assert_int_equal(v, want);
 			if (rng_below(2)) /* keep the top from filling up */
-				assert_int_equal(call_munmap(ep, v, len), 0);
+				assert_int_equal(hosted_munmap(ep, v, len), 0);
 			break;
 		}
 		default: /* whole regions, heads, tails, holes */
-			assert_int_equal(call_munmap(ep, at, len), 0);
+			assert_int_equal(hosted_munmap(ep, at, len), 0);
 			break;
 		}
 		assert_int_equal(sanity_check(), 0);
@@ -171,7 +151,7 @@ static void test_find_free_packed(void **state)
 	/* Alternating protections keep them from merging. */
 	assert_int_equal(vmp->vm_regions_avl.count, 20000);
 	vir_bytes hole = first - 9999 * PAGE;
-	assert_int_equal(call_munmap(ep, hole, PAGE), 0);
+	assert_int_equal(hosted_munmap(ep, hole, PAGE), 0);
 	assert_int_equal(map_find_free(vmp, vm_kinfo.user_lo, vm_kinfo.user_hi, PAGE), hole);
 	assert_int_equal(map_find_free(vmp, vm_kinfo.user_lo, vm_kinfo.user_hi, 2 * PAGE),
 			 last - 2 * PAGE);

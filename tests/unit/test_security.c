@@ -62,31 +62,6 @@ static message msg(endpoint_t src, int type)
 	return m;
 }
 
-static int vm_mmap(endpoint_t ep, vir_bytes addr, vir_bytes len, int flags, phys_bytes phys,
-		   vir_bytes *out)
-{
-	message m = msg(ep, VM_MMAP);
-
-	m.m_mmap.addr = addr;
-	m.m_mmap.len = len;
-	m.m_mmap.prot = RW;
-	m.m_mmap.flags = flags;
-	m.m_mmap.phys = phys;
-	int r = hosted_call(&m);
-	if (r == 0 && out)
-		*out = m.m_mmap.addr;
-	return r;
-}
-
-static int vm_munmap(endpoint_t ep, vir_bytes addr, vir_bytes len)
-{
-	message m = msg(ep, VM_MUNMAP);
-
-	m.m_munmap.addr = addr;
-	m.m_munmap.len = len;
-	return hosted_call(&m);
-}
-
 static endpoint_t spawn(const char *name, bool priv)
 {
 	endpoint_t ep = NONE;
@@ -288,8 +263,8 @@ static void test_privileged_flags(void **state)
 
 	(void)state;
 	uint64_t forged0 = stats().forged;
-	assert_int_equal(vm_mmap(user, 0, PAGE, VM_MAP_PHYS, 0xA0000, &v), EPERM);
-	assert_int_equal(vm_mmap(sys, 0, PAGE, VM_MAP_PHYS, 0xA0000, &v), 0);
+	assert_int_equal(hosted_mmap(user, 0, PAGE, RW, VM_MAP_PHYS, 0xA0000, &v), EPERM);
+	assert_int_equal(hosted_mmap(sys, 0, PAGE, RW, VM_MAP_PHYS, 0xA0000, &v), 0);
 	assert_int_equal(stats().forged, forged0); /* a refused flag is no forgery */
 }
 
@@ -302,7 +277,7 @@ static void test_forged(void **state)
 	vir_bytes v;
 	uint8_t byte = 0x5A;
 
-	assert_int_equal(vm_mmap(a, A0, 4 * PAGE, VM_MAP_FIXED, 0, NULL), 0);
+	assert_int_equal(hosted_mmap(a, A0, 4 * PAGE, RW, VM_MAP_FIXED, 0, NULL), 0);
 	uint64_t forged = stats().forged;
 	uint32_t free0 = phys_free_pages();
 
@@ -344,14 +319,14 @@ static void test_forged(void **state)
 	 * process (the old generation must not reach the new one). */
 	endpoint_t c = spawn("C", false);
 	assert_int_equal(hosted_exit(c), 0);
-	assert_int_equal(vm_mmap(c, 0, PAGE, 0, 0, &v), ESRCH);
+	assert_int_equal(hosted_mmap(c, 0, PAGE, RW, 0, 0, &v), ESRCH);
 	forged++;
 	endpoint_t d = spawn("D", false);
 	assert_int_equal(VM_ENDPOINT_SLOT(d), VM_ENDPOINT_SLOT(c));
 	assert_int_not_equal(d, c);
 	free0 = phys_free_pages();
-	assert_int_equal(vm_mmap(c, 0, PAGE, 0, 0, &v), ESRCH);
-	assert_int_equal(vm_munmap(c, A0, PAGE), ESRCH);
+	assert_int_equal(hosted_mmap(c, 0, PAGE, RW, 0, 0, &v), ESRCH);
+	assert_int_equal(hosted_munmap(c, A0, PAGE), ESRCH);
 	m = msg(c, VM_GRANT);
 	m.m_grant.grantee = a;
 	m.m_grant.addr = A0;
@@ -361,7 +336,7 @@ static void test_forged(void **state)
 	forged += 3;
 	/* A later generation of a live slot (not issued yet). */
 	endpoint_t future = VM_ENDPOINT(VM_ENDPOINT_GEN(d) + 1, VM_ENDPOINT_SLOT(d));
-	assert_int_equal(vm_mmap(future, 0, PAGE, 0, 0, &v), ESRCH);
+	assert_int_equal(hosted_mmap(future, 0, PAGE, RW, 0, 0, &v), ESRCH);
 	forged++;
 	assert_int_equal(stats().forged, forged);
 	assert_int_equal(stats().nprocs, 5);
@@ -376,10 +351,10 @@ static void test_forged(void **state)
 	 * slot. */
 	endpoint_t bogus[] = { KERNEL, VM_PROC_NR, NONE, VM_ENDPOINT(0, VM_ENDPOINT_SLOT(a)), -77 };
 	for (size_t i = 0; i < sizeof(bogus) / sizeof(bogus[0]); i++) {
-		assert_int_equal(vm_mmap(bogus[i], 0, PAGE, 0, 0, &v), EINVAL);
+		assert_int_equal(hosted_mmap(bogus[i], 0, PAGE, RW, 0, 0, &v), EINVAL);
 		assert_int_equal(stats().forged, ++forged);
 	}
-	assert_int_equal(vm_mmap(VM_ENDPOINT(1, 900), 0, PAGE, 0, 0, &v), ESRCH);
+	assert_int_equal(hosted_mmap(VM_ENDPOINT(1, 900), 0, PAGE, RW, 0, 0, &v), ESRCH);
 	assert_int_equal(stats().forged, ++forged);
 	assert_int_equal(phys_free_pages(), free0);
 
@@ -432,12 +407,12 @@ static void test_never_written_reads_zero(void **state)
 	memset(was_dirty, 0, sizeof(was_dirty));
 	for (uint32_t i = 0; i < 16; i++) {
 		vir_bytes va = B0 + i * (4u << 20);
-		assert_int_equal(vm_mmap(d, va, PAGE, VM_MAP_FIXED, 0, NULL), 0);
+		assert_int_equal(hosted_mmap(d, va, PAGE, RW, VM_MAP_FIXED, 0, NULL), 0);
 		dirty(d, va, PAGE, 0xEE);
 		was_dirty[frame_of(d, va) / PAGE] = 1;
 	}
 	nframes -= 16 + 16;
-	assert_int_equal(vm_mmap(d, 0, (vir_bytes)nframes * PAGE, 0, 0, &base), 0);
+	assert_int_equal(hosted_mmap(d, 0, (vir_bytes)nframes * PAGE, RW, 0, 0, &base), 0);
 	for (uint32_t i = 0; i < nframes; i++) {
 		dirty(d, base + i * PAGE, PAGE, 0xEE);
 		was_dirty[frame_of(d, base + i * PAGE) / PAGE] = 1;
@@ -460,7 +435,7 @@ static void test_never_written_reads_zero(void **state)
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		vir_bytes v = 0;
 		unsigned reused = 0;
-		assert_int_equal(vm_mmap(u, 0, kinds[k].len, kinds[k].flags, 0, &v), 0);
+		assert_int_equal(hosted_mmap(u, 0, kinds[k].len, RW, kinds[k].flags, 0, &v), 0);
 		if (!reads_zero(u, v, kinds[k].len))
 			fail_msg("%s memory of an unprivileged process is not zero", kinds[k].what);
 		for (vir_bytes off = 0; off < kinds[k].len; off += PAGE)
@@ -477,7 +452,7 @@ static void test_never_written_reads_zero(void **state)
 	/* A write-first touch: the rest of the page is zero. */
 	vir_bytes w = 0;
 	uint8_t z = 'z';
-	assert_int_equal(vm_mmap(u, 0, PAGE, 0, 0, &w), 0);
+	assert_int_equal(hosted_mmap(u, 0, PAGE, RW, 0, 0, &w), 0);
 	assert_int_equal(access_(u, w + 100, &z, 1, true), 0);
 	assert_true(was_dirty[frame_of(u, w) / PAGE]);
 	assert_true(reads_zero(u, w, 100));
@@ -487,7 +462,8 @@ static void test_never_written_reads_zero(void **state)
 	 * (so the frames handed out above really held D's bytes)... */
 	vir_bytes sv = 0;
 	uint8_t b = 0;
-	assert_int_equal(vm_mmap(s, 0, 16 * PAGE, VM_MAP_UNINIT | VM_MAP_PREALLOC, 0, &sv), 0);
+	assert_int_equal(hosted_mmap(s, 0, 16 * PAGE, RW, VM_MAP_UNINIT | VM_MAP_PREALLOC, 0, &sv),
+			 0);
 	unsigned dirty_seen = 0;
 	for (unsigned i = 0; i < 16; i++) {
 		assert_int_equal(access_(s, sv + i * PAGE, &b, 1, false), 0);
@@ -498,7 +474,7 @@ static void test_never_written_reads_zero(void **state)
 	 * untouched at the fork reads zero there. */
 	vir_bytes lazy = 0;
 	endpoint_t child;
-	assert_int_equal(vm_mmap(s, 0, 64 * PAGE, VM_MAP_UNINIT, 0, &lazy), 0);
+	assert_int_equal(hosted_mmap(s, 0, 64 * PAGE, RW, VM_MAP_UNINIT, 0, &lazy), 0);
 	assert_int_equal(hosted_fork(s, "child", &child), 0);
 	assert_true(reads_zero(child, lazy, 64 * PAGE));
 	unsigned reused = 0;
@@ -566,22 +542,22 @@ static void test_freed_frame_cleared(void **state)
 	const vir_bytes pt_va = 0x40000000u;
 	unsigned rounds = 0;
 
-	assert_int_equal(vm_mmap(fw.b, fw.base, 0x400000, VM_MAP_FIXED, 0, NULL), 0);
+	assert_int_equal(hosted_mmap(fw.b, fw.base, 0x400000, RW, VM_MAP_FIXED, 0, NULL), 0);
 	assert_true(reads_zero(fw.b, fw.base + fw.next++ * PAGE, PAGE));
-	assert_int_equal(vm_mmap(a, A0, 0x100000, VM_MAP_FIXED, 0, NULL), 0);
+	assert_int_equal(hosted_mmap(a, A0, 0x100000, RW, VM_MAP_FIXED, 0, NULL), 0);
 	/* munmap */
 	for (vir_bytes va = A0;; va += PAGE) {
 		if (++rounds > 16)
 			fail_msg("after munmap: VM took every frame for itself");
 		dirty(a, va, PAGE, 0xA5);
 		phys_bytes f = frame_of(a, va);
-		assert_int_equal(vm_munmap(a, va, PAGE), 0);
+		assert_int_equal(hosted_munmap(a, va, PAGE), 0);
 		if (follow_frames(&fw, &f, 1, "after munmap") == 1)
 			break;
 	}
 	/* exit: a data page, and the page table that mapped it (its PTE is
 	 * A's; the directory entry for the range names the table's frame). */
-	assert_int_equal(vm_mmap(a, pt_va, PAGE, VM_MAP_FIXED, 0, NULL), 0);
+	assert_int_equal(hosted_mmap(a, pt_va, PAGE, RW, VM_MAP_FIXED, 0, NULL), 0);
 	dirty(a, pt_va, PAGE, 0x5A);
 	phys_bytes data = frame_of(a, pt_va);
 	uint32_t pde;
@@ -651,9 +627,9 @@ static void test_revoked_grant_gives_nothing(void **state)
 	vir_bytes mapped, v;
 	uint8_t buf[16];
 
-	assert_int_equal(vm_mmap(a, A0, PAGE, VM_MAP_FIXED, 0, NULL), 0);
+	assert_int_equal(hosted_mmap(a, A0, PAGE, RW, VM_MAP_FIXED, 0, NULL), 0);
 	dirty(a, A0, PAGE, 0x42);
-	assert_int_equal(vm_mmap(b, B0, PAGE, VM_MAP_FIXED, 0, NULL), 0);
+	assert_int_equal(hosted_mmap(b, B0, PAGE, RW, VM_MAP_FIXED, 0, NULL), 0);
 	assert_int_equal(grant(a, b, A0, PAGE, &id), 0);
 	assert_int_equal(safemap(b, id, &mapped), 0);
 	assert_int_equal(access_(b, mapped, buf, 1, false), 0);
